@@ -1,0 +1,206 @@
+use url::Url;
+
+/// Which hosts idgap may call. By default only the vendors' own API hosts; anything else (a
+/// simulator, a proxy, a sovereign cloud not listed here) must be allowed explicitly by whoever
+/// runs idgap, so that a namespace user cannot point the operator at internal addresses.
+#[derive(Debug, Clone)]
+pub struct HostPolicy {
+    allowed: Vec<HostPattern>,
+    /// Plain `http://` is refused unless the host is explicitly allowed (simulators on loopback).
+    vendor_defaults: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HostPattern {
+    /// Lower-case host, or a suffix when it starts with `*.`.
+    host: String,
+    port: Option<u16>,
+}
+
+/// The vendors' API and login hosts. `*.` matches any subdomain.
+pub const VENDOR_HOSTS: &[&str] = &[
+    // Salesforce
+    "login.salesforce.com",
+    "test.salesforce.com",
+    "*.my.salesforce.com",
+    "*.salesforce.com",
+    "*.force.com",
+    // Okta
+    "*.okta.com",
+    "*.oktapreview.com",
+    "*.okta-emea.com",
+    "*.okta-gov.com",
+    // Microsoft Entra ID / Graph (global and national clouds)
+    "login.microsoftonline.com",
+    "graph.microsoft.com",
+    "login.microsoftonline.us",
+    "graph.microsoft.us",
+    "dod-graph.microsoft.us",
+    "login.chinacloudapi.cn",
+    "microsoftgraph.chinacloudapi.cn",
+    // Google Workspace
+    "oauth2.googleapis.com",
+    "admin.googleapis.com",
+    // JumpCloud
+    "console.jumpcloud.com",
+    "console.eu.jumpcloud.com",
+    // OneLogin
+    "*.onelogin.com",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostPolicyError {
+    #[error("`{0}` is not a valid URL")]
+    InvalidUrl(String),
+    #[error(
+        "host `{host}` is not on the outbound allow-list; idgap only calls the vendors' API hosts unless the operator is started with --allow-host {host}"
+    )]
+    NotAllowed { host: String },
+    #[error(
+        "`{host}` uses plain http; only hosts allowed explicitly with --allow-host may be called without TLS"
+    )]
+    PlainHttp { host: String },
+    #[error("`{0}` is not a valid --allow-host pattern (expected host, *.domain, or host:port)")]
+    BadPattern(String),
+}
+
+impl Default for HostPolicy {
+    fn default() -> Self {
+        HostPolicy::vendors_only()
+    }
+}
+
+impl HostPolicy {
+    pub fn vendors_only() -> Self {
+        HostPolicy {
+            allowed: Vec::new(),
+            vendor_defaults: true,
+        }
+    }
+
+    /// Adds explicit patterns: `host`, `*.domain`, `host:port`, `127.0.0.1`.
+    pub fn allow<I, S>(mut self, patterns: I) -> Result<Self, HostPolicyError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for p in patterns {
+            self.allowed.push(HostPattern::parse(p.as_ref())?);
+        }
+        Ok(self)
+    }
+
+    pub fn explicit_patterns(&self) -> Vec<String> {
+        self.allowed
+            .iter()
+            .map(|p| match p.port {
+                Some(port) => format!("{}:{port}", p.host),
+                None => p.host.clone(),
+            })
+            .collect()
+    }
+
+    /// Parses `url` and checks it may be called.
+    pub fn check(&self, url: &str) -> Result<Url, HostPolicyError> {
+        let parsed = Url::parse(url).map_err(|_| HostPolicyError::InvalidUrl(short(url)))?;
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| HostPolicyError::InvalidUrl(short(url)))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let port = parsed.port_or_known_default();
+        let explicit = self.allowed.iter().any(|p| p.matches(&host, port));
+        if explicit {
+            return Ok(parsed);
+        }
+        let vendor = self.vendor_defaults
+            && VENDOR_HOSTS
+                .iter()
+                .any(|v| host_matches(v, &host));
+        if !vendor {
+            return Err(HostPolicyError::NotAllowed { host });
+        }
+        if parsed.scheme() != "https" {
+            return Err(HostPolicyError::PlainHttp { host });
+        }
+        Ok(parsed)
+    }
+}
+
+impl HostPattern {
+    fn parse(raw: &str) -> Result<Self, HostPolicyError> {
+        let raw = raw.trim().to_ascii_lowercase();
+        let bad = || HostPolicyError::BadPattern(raw.clone());
+        if raw.is_empty() || raw.contains('/') {
+            return Err(bad());
+        }
+        let (host, port) = match raw.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') || h.starts_with('[') => {
+                (h.to_string(), Some(p.parse::<u16>().map_err(|_| bad())?))
+            }
+            _ => (raw.clone(), None),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        if host.is_empty() || host == "*" || host == "*." {
+            return Err(bad());
+        }
+        Ok(HostPattern { host, port })
+    }
+
+    fn matches(&self, host: &str, port: Option<u16>) -> bool {
+        host_matches(&self.host, host) && self.port.is_none_or(|p| Some(p) == port)
+    }
+}
+
+fn host_matches(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(&format!(".{suffix}")),
+        None => pattern == host,
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_hosts_need_tls() {
+        let p = HostPolicy::vendors_only();
+        assert!(p.check("https://acme.my.salesforce.com/services/data").is_ok());
+        assert!(p.check("https://acme.okta.com/api/v1/users").is_ok());
+        assert_eq!(
+            p.check("http://acme.okta.com/api/v1/users").unwrap_err(),
+            HostPolicyError::PlainHttp { host: "acme.okta.com".into() }
+        );
+    }
+
+    #[test]
+    fn other_hosts_are_refused_until_allowed() {
+        let p = HostPolicy::vendors_only();
+        assert!(matches!(
+            p.check("http://127.0.0.1:8080/x"),
+            Err(HostPolicyError::NotAllowed { .. })
+        ));
+        assert!(matches!(
+            p.check("https://okta.com.evil.example/x"),
+            Err(HostPolicyError::NotAllowed { .. })
+        ));
+        let p = p.allow(["127.0.0.1:8080", "*.corp.example"]).unwrap();
+        assert!(p.check("http://127.0.0.1:8080/x").is_ok());
+        assert!(p.check("http://127.0.0.1:9090/x").is_err());
+        assert!(p.check("https://idp.corp.example/x").is_ok());
+        assert!(p.check("https://corp.example/x").is_err());
+    }
+
+    #[test]
+    fn bad_patterns_are_rejected() {
+        for bad in ["", "*", "http://x", "host:notaport"] {
+            assert!(HostPolicy::vendors_only().allow([bad]).is_err(), "{bad}");
+        }
+    }
+}
