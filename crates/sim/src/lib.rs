@@ -4,4 +4,6 @@
 //! real HTTP; the clients never import this crate.
 
 pub mod faults;
+pub mod idp;
+pub mod salesforce;
 pub mod server;
