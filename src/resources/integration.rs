@@ -1,0 +1,326 @@
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{Condition, SecretKeyRef};
+
+/// One Salesforce org, read on an interval and compared with the linked identity providers.
+#[derive(CustomResource, KubeSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "idgap.io",
+    version = "v1alpha1",
+    kind = "SalesforceIntegration",
+    namespaced,
+    status = "SalesforceIntegrationStatus",
+    shortname = "sfi",
+    category = "idgap",
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Status", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
+    printcolumn(name = "Critical", type_ = "integer", json_path = ".status.summary.critical"),
+    printcolumn(name = "High", type_ = "integer", json_path = ".status.summary.high"),
+    printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    validation = Rule::new("!(has(self.spec.environment) && has(self.spec.loginUrl))").message("set either environment or loginUrl, not both")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesforceIntegrationSpec {
+    /// How often the org is synced, e.g. `1h`.
+    #[serde(default = "default_interval")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub interval: String,
+    /// Stops syncing; existing findings stay.
+    #[serde(default)]
+    pub suspend: bool,
+    /// `production` (login.salesforce.com) or `sandbox` (test.salesforce.com). Defaults to
+    /// production when neither this nor `loginUrl` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
+    /// A My Domain login URL, e.g. `https://acme.my.salesforce.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https?://[^/\s]+/?$"))]
+    pub login_url: Option<String>,
+    pub auth: SalesforceAuthSpec,
+    /// IdentityProviders in this namespace whose directories together form the IdP.
+    #[serde(default)]
+    #[schemars(length(max = 10))]
+    pub identity_provider_refs: Vec<IdentityProviderRef>,
+    /// How far back the first sync reads the setup audit trail.
+    #[serde(default = "default_audit_lookback")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub audit_lookback: String,
+    /// REST API version, e.g. `v62.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^v[0-9]{2,3}\.0$"))]
+    pub api_version: Option<String>,
+    /// Stop a sync early when the org's daily API usage passes this percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub max_api_usage_percent: Option<u8>,
+    #[serde(default)]
+    pub rules: RulesSpec,
+    /// Reviewed exceptions, each with a reason and an optional expiry.
+    #[serde(default)]
+    #[schemars(length(max = 500))]
+    pub exclusions: Vec<ExclusionSpec>,
+    #[serde(default)]
+    pub findings: FindingsSpec,
+}
+
+fn default_interval() -> String {
+    "1h".to_string()
+}
+
+fn default_audit_lookback() -> String {
+    "168h".to_string()
+}
+
+#[derive(JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Production,
+    Sandbox,
+}
+
+/// Exactly one way of authenticating without a person present.
+#[derive(KubeSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("[has(self.refreshToken), has(self.jwtBearer), has(self.clientCredentials)].filter(x, x).size() == 1").message("set exactly one of refreshToken, jwtBearer, clientCredentials"))]
+pub struct SalesforceAuthSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshTokenSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_bearer: Option<JwtBearerSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_credentials: Option<ClientCredentialsSpec>,
+}
+
+/// The connected-app flow (`api refresh_token offline_access id`), e.g. from `idgap connect`.
+#[derive(JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshTokenSpec {
+    pub client_id: SecretKeyRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<SecretKeyRef>,
+    pub refresh_token: SecretKeyRef,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JwtBearerSpec {
+    pub client_id: SecretKeyRef,
+    /// The Salesforce username the integration acts as.
+    #[schemars(length(min = 3, max = 255))]
+    pub username: String,
+    /// PEM RSA private key whose certificate is uploaded to the connected app.
+    pub private_key: SecretKeyRef,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCredentialsSpec {
+    pub client_id: SecretKeyRef,
+    pub client_secret: SecretKeyRef,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityProviderRef {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// Rule ids, as in `docs/rules.md`.
+#[derive(JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleName {
+    AdminNotInIdp,
+    UserNotInIdp,
+    StaleActiveUser,
+    ConnectedAppUnknownUser,
+    AdminModifyAllData,
+    AdminViewAllData,
+    SessionIpNotEnforced,
+    BulkDataExport,
+    DataExportByNonAdmin,
+}
+
+#[derive(JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RulesSpec {
+    #[serde(default)]
+    pub disabled: Vec<RuleName>,
+    /// Profiles whose users count as admins; defaults to `System Administrator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_profiles: Option<Vec<String>>,
+    /// User types the IdP rules cover; defaults to `Standard` (portal, guest and automated
+    /// users are not expected in the IdP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_user_types: Option<Vec<String>>,
+    /// Profiles left out of the IdP rules (integration and automation users).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_profiles: Option<Vec<String>>,
+    #[serde(default)]
+    pub severity_overrides: Vec<SeverityOverride>,
+    /// Email domains that are the same organisation, e.g. acme.io ≡ acme.com.
+    #[serde(default)]
+    pub domain_aliases: Vec<DomainAlias>,
+    /// A directory that shrank by more than this percentage since its last good sync is not
+    /// trusted for the IdP rules. Default 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub idp_shrink_percent: Option<u8>,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeverityOverride {
+    pub rule: RuleName,
+    pub severity: SeverityName,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainAlias {
+    #[schemars(length(min = 1, max = 253))]
+    pub domain: String,
+    #[schemars(length(min = 1, max = 253))]
+    pub same_as: String,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExclusionSpec {
+    /// The rule this exclusion applies to; all rules when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleName>,
+    /// Usernames or emails, exact or with `*`/`?` globs.
+    #[schemars(length(min = 1, max = 100))]
+    pub users: Vec<String>,
+    #[schemars(length(min = 1, max = 1024))]
+    pub reason: String,
+    /// Last day the exclusion applies (YYYY-MM-DD, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub expires: Option<String>,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingsSpec {
+    /// At most this many AccessFindings for this integration (most severe first); the
+    /// `FindingsTruncated` condition says when more were found.
+    #[serde(default = "default_max_findings")]
+    #[schemars(range(min = 1, max = 20000))]
+    pub max_findings: u32,
+    /// How long findings about past events (data exports) are kept after the event.
+    #[serde(default = "default_event_retention")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub event_retention: String,
+}
+
+impl Default for FindingsSpec {
+    fn default() -> Self {
+        FindingsSpec {
+            max_findings: default_max_findings(),
+            event_retention: default_event_retention(),
+        }
+    }
+}
+
+fn default_max_findings() -> u32 {
+    1000
+}
+
+fn default_event_retention() -> String {
+    "720h".to_string()
+}
+
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesforceIntegrationStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_successful_sync_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_reconcile_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_sync_time: Option<String>,
+    /// The newest setup-audit-trail row read; the next sync reads after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_watermark: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<OrgStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<StatusSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<StatusInventory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_usage: Option<StatusApiUsage>,
+    /// Rules not evaluated in the last sync, and why (their earlier findings are kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_rules: Vec<SkippedRuleStatus>,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgStatus {
+    pub id: String,
+    pub instance_url: String,
+    pub sandbox: bool,
+    pub api_version: String,
+}
+
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusSummary {
+    pub critical: u32,
+    pub high: u32,
+    pub medium: u32,
+    pub low: u32,
+    pub total: u32,
+    /// Findings suppressed by an exclusion.
+    #[serde(default)]
+    pub excluded: u32,
+    /// Findings not written because of `findings.maxFindings`.
+    #[serde(default)]
+    pub truncated: u32,
+}
+
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusInventory {
+    pub users: u32,
+    pub active_users: u32,
+    pub admins: u32,
+    pub connected_app_grants: u32,
+    pub audit_events: u32,
+}
+
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusApiUsage {
+    pub calls_last_sync: u64,
+    pub used: u64,
+    pub limit: u64,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedRuleStatus {
+    pub rule: String,
+    pub reason: String,
+}

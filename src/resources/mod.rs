@@ -1,0 +1,24 @@
+//! The Kubernetes API of idgap (group `idgap.io`, version `v1alpha1`): what users write in Git
+//! and what the operator writes back. The CLI reads the same types from YAML files.
+
+mod common;
+mod finding;
+mod identity_provider;
+mod integration;
+
+pub use common::{Condition, SecretKeyRef, DURATION_PATTERN, parse_duration};
+pub use finding::{AccessFinding, AccessFindingSpec, AccessFindingStatus, FindingSubject};
+pub use identity_provider::{
+    EntraCertificateSpec, EntraIdSpec, GoogleWorkspaceSpec, IdentityProvider, IdentityProviderSpec,
+    IdentityProviderStatus, JumpCloudSpec, OktaServiceAppSpec, OktaSpec, OneLoginSpec,
+};
+pub use integration::{
+    ClientCredentialsSpec, DomainAlias, Environment, ExclusionSpec, FindingsSpec,
+    IdentityProviderRef, JwtBearerSpec, OrgStatus, RefreshTokenSpec, RuleName, RulesSpec,
+    SalesforceAuthSpec, SalesforceIntegration, SalesforceIntegrationSpec,
+    SalesforceIntegrationStatus, SeverityName, SeverityOverride, StatusApiUsage, StatusInventory,
+    StatusSummary, SkippedRuleStatus,
+};
+
+pub const GROUP: &str = "idgap.io";
+pub const VERSION: &str = "v1alpha1";
