@@ -74,3 +74,6 @@ impl ResolveError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
