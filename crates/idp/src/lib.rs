@@ -7,6 +7,7 @@
 mod entra;
 mod google;
 mod jumpcloud;
+pub mod jwt;
 mod okta;
 mod onelogin;
 
@@ -80,10 +81,40 @@ pub enum IdpError {
     Empty { provider: &'static str },
 }
 
+impl IdpError {
+    /// Relabels a provider-neutral error (e.g. from [`jwt`]) with the provider it concerns.
+    pub fn with_provider(self, provider: &'static str) -> Self {
+        match self {
+            IdpError::Config { detail, .. } => IdpError::Config { provider, detail },
+            IdpError::Auth { detail, hint, .. } => IdpError::Auth {
+                provider,
+                detail,
+                hint,
+            },
+            IdpError::Permission { detail, hint, .. } => IdpError::Permission {
+                provider,
+                detail,
+                hint,
+            },
+            IdpError::Protocol { target, detail, .. } => IdpError::Protocol {
+                provider,
+                target,
+                detail,
+            },
+            IdpError::Empty { .. } => IdpError::Empty { provider },
+            other => other,
+        }
+    }
+}
+
 /// Lists every account of the directory, including suspended and deprovisioned ones.
 ///
 /// `name` labels the snapshot (the `IdentityProvider` resource name).
-pub async fn sync(http: &Http, name: &str, config: &IdpConfig) -> Result<DirectorySnapshot, IdpError> {
+pub async fn sync(
+    http: &Http,
+    name: &str,
+    config: &IdpConfig,
+) -> Result<DirectorySnapshot, IdpError> {
     let http = http.fresh_counter();
     let started = jiff::Timestamp::now();
     let accounts = match config {
