@@ -1,0 +1,744 @@
+//! The SalesforceIntegration reconciler.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use idgap_model::Timestamp;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
+use kube::{Api, ResourceExt};
+
+use super::conditions::{self as cond, Desired, Status};
+use super::context::Context;
+use super::findings::{self, Owner, PruneRules};
+use super::schedule::{self, Decision, Facts};
+use super::secrets::{self, DereferenceError};
+use super::status::{self as st, DetectionView};
+use super::{FIELD_MANAGER, REQUESTED_AT_ANNOTATION};
+use crate::pipeline::{self, DirectoryState, ScanResult};
+use crate::resolve::{self, IntegrationPlan, ResolveError};
+use crate::resources::{
+    IdentityProvider, SalesforceIntegration, SalesforceIntegrationStatus, SkippedRuleStatus,
+};
+
+pub const KIND: &str = "SalesforceIntegration";
+/// How soon an integration waiting for a directory's first snapshot looks again.
+const WAITING_REQUEUE: Duration = Duration::from_secs(5);
+
+/// Errors that end a reconcile early; the controller retries them with backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(
+        "could not write the status of {0}: {1}. Check the operator's RBAC for salesforceintegrations/status"
+    )]
+    Status(String, #[source] kube::Error),
+    #[error("{0} has no namespace or uid; it is not a stored object")]
+    NotStored(String),
+}
+
+impl ReconcileError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ReconcileError::Status(..) => "StatusWriteFailed",
+            ReconcileError::NotStored(_) => "NotStored",
+        }
+    }
+}
+
+/// Why a linked IdentityProvider cannot be used yet.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error(
+        "spec.identityProviderRefs: IdentityProvider `{0}` does not exist in this namespace; create it or fix the reference"
+    )]
+    NotFound(String),
+    #[error("waiting for the first sync of IdentityProvider {0}")]
+    Waiting(String),
+    #[error("could not read IdentityProvider `{0}`: {1}")]
+    Read(String, #[source] kube::Error),
+}
+
+/// One sync's failure, by pipeline step.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncStepError {
+    #[error(transparent)]
+    Dereference(#[from] DereferenceError),
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error(
+        "spec.loginUrl: {0}. The operator only calls the vendors' hosts and those given with --allow-host; ask the operator's administrator to allow it"
+    )]
+    HostNotAllowed(String),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Salesforce(#[from] idgap_salesforce::SyncError),
+    #[error(transparent)]
+    Apply(#[from] findings::ApplyError),
+}
+
+impl SyncStepError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SyncStepError::Dereference(e) => e.reason(),
+            SyncStepError::Resolve(e) => e.reason(),
+            SyncStepError::HostNotAllowed(_) => "HostNotAllowed",
+            SyncStepError::Directory(DirectoryError::NotFound(_)) => "IdentityProviderNotFound",
+            SyncStepError::Directory(DirectoryError::Waiting(_)) => "WaitingForIdentityProvider",
+            SyncStepError::Directory(DirectoryError::Read(..)) => "IdentityProviderReadFailed",
+            SyncStepError::Salesforce(e) => e.reason(),
+            SyncStepError::Apply(e) => e.reason(),
+        }
+    }
+
+    /// Needs a person to change something: Stalled, no retry before a change.
+    pub fn stalled(&self) -> bool {
+        match self {
+            SyncStepError::Resolve(_) | SyncStepError::HostNotAllowed(_) => true,
+            SyncStepError::Directory(DirectoryError::NotFound(_)) => true,
+            SyncStepError::Salesforce(_) => self.reason() == "HostNotAllowed",
+            _ => false,
+        }
+    }
+
+    fn credentials(&self) -> Option<bool> {
+        match self {
+            SyncStepError::Resolve(
+                ResolveError::SecretNotFound { .. }
+                | ResolveError::KeyNotFound { .. }
+                | ResolveError::EmptyValue { .. },
+            ) => Some(false),
+            SyncStepError::Salesforce(_) => {
+                let r = self.reason();
+                let auth = ["Auth", "Credential", "Grant", "Token", "Login"]
+                    .iter()
+                    .any(|w| r.contains(w));
+                if auth { Some(false) } else { None }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a finished sync produced, for status and events.
+struct SyncReport {
+    scan: ScanResult,
+    view: DetectionView,
+    directories: Vec<DirectoryState>,
+    summary: crate::resources::StatusSummary,
+    counts: findings::WriteCounts,
+    counts_by_rule: Vec<(String, String, i64)>,
+    plan: IntegrationPlan,
+}
+
+fn view_of(d: &idgap_detect::Detection) -> DetectionView {
+    DetectionView {
+        excluded: d.excluded.len(),
+        evaluated: d.evaluated.iter().copied().collect(),
+        skipped: d
+            .skipped
+            .iter()
+            .map(|s| (s.rule.as_str().to_string(), s.reason.clone()))
+            .collect(),
+    }
+}
+
+pub async fn reconcile(
+    obj: Arc<SalesforceIntegration>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let name = obj.name_any();
+    let (Some(namespace), Some(uid)) = (obj.namespace(), obj.uid()) else {
+        return Err(ReconcileError::NotStored(name));
+    };
+    if obj.metadata.deletion_timestamp.is_some() {
+        // Findings go with the integration through garbage collection (ownerReferences).
+        ctx.findings.forget(&uid).await;
+        ctx.metrics.set_findings(&namespace, &name, &[]);
+        return Ok(Action::await_change());
+    }
+    let api: Api<SalesforceIntegration> = Api::namespaced(ctx.client.clone(), &namespace);
+    let previous = obj.status.clone().unwrap_or_default();
+    let now = Timestamp::now();
+    let generation = obj.metadata.generation;
+
+    if obj.spec.suspend {
+        let mut status = previous.clone();
+        status.conditions = cond::merge(
+            &previous.conditions,
+            &[Desired::new(
+                cond::READY,
+                Status::False,
+                "Suspended",
+                "Syncing is suspended (spec.suspend: true); existing findings are kept",
+            )],
+            &[
+                cond::CREDENTIALS_VALID,
+                cond::SALESFORCE_SYNCED,
+                cond::IDENTITY_PROVIDERS_SYNCED,
+                cond::FINDINGS_TRUNCATED,
+            ],
+            generation,
+            now,
+        );
+        status.observed_generation = generation;
+        status.next_sync_time = None;
+        write_status(&api, &namespace, &name, &previous, status, &ctx).await?;
+        return Ok(Action::await_change());
+    }
+
+    let interval = resolve_interval(&obj);
+    let pending_key = (KIND, namespace.clone(), name.clone());
+    let requested_at = obj.annotations().get(REQUESTED_AT_ANNOTATION).cloned();
+    let waiting = cond::find(&previous.conditions, cond::IDENTITY_PROVIDERS_SYNCED)
+        .is_some_and(|c| c.reason == "WaitingForIdentityProvider");
+    let facts = Facts {
+        generation,
+        observed_generation: previous.observed_generation,
+        requested_at: requested_at.clone(),
+        last_handled_reconcile_at: previous.last_handled_reconcile_at.clone(),
+        last_sync_time: previous
+            .last_sync_time
+            .as_deref()
+            .and_then(|t| t.parse().ok()),
+        next_sync_time: previous
+            .next_sync_time
+            .as_deref()
+            .and_then(|t| t.parse().ok()),
+        recheck: cond::is_true(&previous.conditions, cond::STALLED) || waiting,
+        dependency_changed: ctx.take_pending(&pending_key),
+        state_missing: false,
+    };
+    let trigger = match schedule::decide(&facts, interval, now) {
+        Decision::Wait(d) => return Ok(Action::requeue(d)),
+        Decision::Sync(t) => t,
+    };
+    tracing::info!(
+        namespace,
+        name,
+        trigger = trigger.as_str(),
+        "syncing Salesforce org"
+    );
+
+    // Reconciling=True while the sync runs (kstatus "abnormal-true").
+    let mut progressing = previous.clone();
+    progressing.conditions = cond::merge(
+        &previous.conditions,
+        &[
+            Desired::new(
+                cond::RECONCILING,
+                Status::True,
+                "Progressing",
+                format!("Syncing ({})", trigger.as_str()),
+            ),
+            ready_while_progressing(&previous),
+        ],
+        &[
+            cond::STALLED,
+            cond::CREDENTIALS_VALID,
+            cond::SALESFORCE_SYNCED,
+            cond::IDENTITY_PROVIDERS_SYNCED,
+            cond::FINDINGS_TRUNCATED,
+        ],
+        generation,
+        now,
+    );
+    for c in progressing.conditions.iter_mut() {
+        if let Some(p) = previous.conditions.iter().find(|p| p.type_ == c.type_) {
+            c.observed_generation = p.observed_generation;
+        }
+    }
+    write_status(
+        &api,
+        &namespace,
+        &name,
+        &previous,
+        progressing.clone(),
+        &ctx,
+    )
+    .await?;
+
+    let started = Instant::now();
+    let result = sync(&obj, &namespace, &uid, &ctx, now).await;
+    ctx.metrics
+        .observe_sync(KIND, &namespace, &name, started.elapsed().as_secs_f64());
+
+    let mut status = progressing.clone();
+    status.last_sync_time = Some(now.to_string());
+    if requested_at.is_some() {
+        status.last_handled_reconcile_at = requested_at;
+    }
+    status.observed_generation = generation;
+    let action = match result {
+        Ok(report) => {
+            ctx.success(&uid);
+            let next = schedule::add(
+                now,
+                schedule::jittered(report.plan.interval, 5, &format!("{uid}/{now}")),
+            );
+            apply_success(&mut status, &previous, &report, &obj, generation, now, next);
+            ctx.metrics
+                .set_findings(&namespace, &name, &report.counts_by_rule);
+            let note = format!(
+                "{}; AccessFindings created {}, updated {}, deleted {}, unchanged {}, kept {}",
+                st::describe(&report.summary),
+                report.counts.created,
+                report.counts.updated,
+                report.counts.deleted,
+                report.counts.unchanged,
+                report.counts.kept,
+            );
+            ctx.event(obj.as_ref(), EventType::Normal, "Synced", "Sync", note)
+                .await;
+            Action::requeue(now.duration_until(next).try_into().unwrap_or(interval))
+        }
+        Err(e) => {
+            let reason = e.reason();
+            ctx.metrics.reconcile_error(KIND, reason);
+            let message = e.to_string();
+            tracing::warn!(namespace, name, reason, error = %message, "sync failed");
+            let wait = if matches!(e, SyncStepError::Directory(DirectoryError::Waiting(_))) {
+                WAITING_REQUEUE
+            } else if e.stalled() {
+                interval
+            } else {
+                let n = ctx.failure(&uid);
+                schedule::backoff(n, interval, &format!("{uid}/{n}"))
+            };
+            apply_failure(
+                &mut status,
+                &previous,
+                &e,
+                generation,
+                now,
+                schedule::add(now, wait),
+            );
+            if !matches!(e, SyncStepError::Directory(DirectoryError::Waiting(_))) {
+                ctx.event(obj.as_ref(), EventType::Warning, reason, "Sync", message)
+                    .await;
+            }
+            Action::requeue(wait)
+        }
+    };
+    write_status(&api, &namespace, &name, &progressing, status, &ctx).await?;
+    Ok(action)
+}
+
+fn ready_while_progressing(previous: &SalesforceIntegrationStatus) -> Desired {
+    match cond::find(&previous.conditions, cond::READY) {
+        Some(c) if c.reason != "Suspended" => Desired {
+            type_: cond::READY,
+            status: match c.status.as_str() {
+                "True" => Status::True,
+                "False" => Status::False,
+                _ => Status::Unknown,
+            },
+            reason: c.reason.clone(),
+            message: c.message.clone(),
+        },
+        _ => Desired::new(
+            cond::READY,
+            Status::Unknown,
+            "Progressing",
+            "First sync in progress",
+        ),
+    }
+}
+
+fn resolve_interval(obj: &SalesforceIntegration) -> Duration {
+    crate::resources::parse_duration(&obj.spec.interval)
+        .unwrap_or(Duration::from_secs(3600))
+        .max(Duration::from_secs(60))
+}
+
+/// dereference → resolve → directories → sync + detect → build → apply.
+async fn sync(
+    obj: &SalesforceIntegration,
+    namespace: &str,
+    uid: &str,
+    ctx: &Context,
+    now: Timestamp,
+) -> Result<SyncReport, SyncStepError> {
+    let name = obj.name_any();
+    // Dereference.
+    let secret_api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let refs = resolve::integration_secret_refs(&obj.spec);
+    let secret_values = secrets::read_referenced(&secret_api, namespace, &refs).await?;
+    // Validate / resolve (pure).
+    let plan = resolve::resolve_integration(obj, &secret_values, now)?;
+    if let Some(url) = &obj.spec.login_url
+        && let Err(e) = ctx.http.check(url)
+    {
+        return Err(SyncStepError::HostNotAllowed(e.to_string()));
+    }
+    let directories = linked_directories(ctx, namespace, &plan).await?;
+    // Sync + detect.
+    let http = ctx.http.fresh_counter();
+    let scanned = pipeline::scan(&http, &plan, &directories, now).await;
+    ctx.metrics.api_requests("salesforce", http.requests());
+    let scan = scanned?;
+    if let Some(token) = &scan.sync.rotated_refresh_token {
+        rotate_refresh_token(obj, &secret_api, token.expose(), ctx).await;
+    }
+    let view = view_of(&scan.detection);
+    // Build (pure).
+    let owner = Owner {
+        name: name.clone(),
+        namespace: namespace.to_string(),
+        uid: uid.to_string(),
+    };
+    let built = findings::build(
+        &owner,
+        &scan.detection.findings,
+        plan.max_findings as usize,
+        |f| idgap_detect::finding_name(&name, f),
+    );
+    // Apply + prune.
+    let af_api = Api::namespaced(ctx.client.clone(), namespace);
+    let known = ctx.findings.entry(&af_api, uid, &name).await?;
+    let mut known = known.lock().await;
+    let rules = PruneRules {
+        complete: true,
+        evaluated: view.evaluated.clone(),
+        event_retention: plan.event_retention,
+        now,
+    };
+    let diff = findings::plan(&known, &built.desired, &rules);
+    let counts = findings::apply_plan(&af_api, &diff, &mut known, &ctx.metrics, now).await?;
+    drop(known);
+    let summary = st::summary(&built.desired, view.excluded, built.truncated);
+    Ok(SyncReport {
+        counts_by_rule: st::counts_by_rule(&built.desired),
+        scan,
+        view,
+        directories,
+        summary,
+        counts,
+        plan,
+    })
+}
+
+async fn linked_directories(
+    ctx: &Context,
+    namespace: &str,
+    plan: &IntegrationPlan,
+) -> Result<Vec<DirectoryState>, DirectoryError> {
+    let mut out = Vec::new();
+    let mut waiting = Vec::new();
+    let idp_api: Api<IdentityProvider> = Api::namespaced(ctx.client.clone(), namespace);
+    for idp in &plan.identity_providers {
+        match ctx.directories.state(&(namespace.to_string(), idp.clone())) {
+            Some(state) => out.push(state),
+            None => {
+                let exists = idp_api
+                    .get_opt(idp)
+                    .await
+                    .map_err(|e| DirectoryError::Read(idp.clone(), e))?;
+                if exists.is_none() {
+                    return Err(DirectoryError::NotFound(idp.clone()));
+                }
+                waiting.push(format!("`{idp}`"));
+            }
+        }
+    }
+    if !waiting.is_empty() {
+        return Err(DirectoryError::Waiting(waiting.join(", ")));
+    }
+    Ok(out)
+}
+
+async fn rotate_refresh_token(
+    obj: &SalesforceIntegration,
+    api: &Api<Secret>,
+    value: &str,
+    ctx: &Context,
+) {
+    let Some(r) = obj
+        .spec
+        .auth
+        .refresh_token
+        .as_ref()
+        .map(|a| a.refresh_token.clone())
+    else {
+        return;
+    };
+    let namespace = obj.namespace().unwrap_or_default();
+    match secrets::write_rotated(api, &r, value).await {
+        Ok(rv) => {
+            if let Some(rv) = rv {
+                ctx.secret_versions
+                    .lock()
+                    .expect("secret versions lock")
+                    .insert((namespace, r.name.clone()), rv);
+            }
+            let note = format!(
+                "Salesforce issued a new refresh token; stored it in Secret `{}` key `{}`",
+                r.name, r.key
+            );
+            ctx.event(
+                obj,
+                EventType::Normal,
+                "RefreshTokenRotated",
+                "RotateCredential",
+                note,
+            )
+            .await;
+        }
+        Err(e) => {
+            let note = format!(
+                "Salesforce issued a new refresh token but it could not be stored in Secret `{}` key `{}`: {e}. Grant the operator `patch` on this Secret, or the next sync may fail to authenticate",
+                r.name, r.key
+            );
+            ctx.event(
+                obj,
+                EventType::Warning,
+                "RefreshTokenNotStored",
+                "RotateCredential",
+                note,
+            )
+            .await;
+        }
+    }
+}
+
+fn apply_success(
+    status: &mut SalesforceIntegrationStatus,
+    previous: &SalesforceIntegrationStatus,
+    report: &SyncReport,
+    obj: &SalesforceIntegration,
+    generation: Option<i64>,
+    now: Timestamp,
+    next: Timestamp,
+) {
+    let org = &report.scan.sync.snapshot;
+    let admin_profiles: Vec<String> = obj.spec.rules.admin_profiles.clone().unwrap_or_else(|| {
+        st::DEFAULT_ADMIN_PROFILES
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
+    let inventory = st::inventory(org, &admin_profiles);
+    let failed_dirs: Vec<String> = report
+        .directories
+        .iter()
+        .filter_map(|d| d.result.as_ref().err().map(|e| format!("{}: {e}", d.name)))
+        .collect();
+    let idp_condition = if report.directories.is_empty() {
+        Desired::new(
+            cond::IDENTITY_PROVIDERS_SYNCED,
+            Status::False,
+            "NoIdentityProviders",
+            "spec.identityProviderRefs is empty; the IdP rules are not evaluated",
+        )
+    } else if failed_dirs.is_empty() {
+        let accounts: usize = report
+            .directories
+            .iter()
+            .filter_map(|d| d.result.as_ref().ok().map(|s| s.accounts.len()))
+            .sum();
+        Desired::new(
+            cond::IDENTITY_PROVIDERS_SYNCED,
+            Status::True,
+            "Synced",
+            format!(
+                "{} directories, {accounts} accounts",
+                report.directories.len()
+            ),
+        )
+    } else {
+        Desired::new(
+            cond::IDENTITY_PROVIDERS_SYNCED,
+            Status::False,
+            "IdentityProviderFailed",
+            format!(
+                "{}; the IdP rules were not evaluated and their earlier findings are kept",
+                failed_dirs.join("; ")
+            ),
+        )
+    };
+    let truncated = report.summary.truncated > 0;
+    let desired = [
+        Desired::new(
+            cond::READY,
+            Status::True,
+            "Succeeded",
+            st::describe(&report.summary),
+        ),
+        Desired::new(
+            cond::CREDENTIALS_VALID,
+            Status::True,
+            "Authenticated",
+            "Salesforce accepted the credentials",
+        ),
+        Desired::new(
+            cond::SALESFORCE_SYNCED,
+            Status::True,
+            "Synced",
+            format!(
+                "{} users, {} connected-app grants, {} audit events read with {} API calls",
+                inventory.users,
+                inventory.connected_app_grants,
+                inventory.audit_events,
+                org.api_usage.calls_this_sync
+            ),
+        ),
+        idp_condition,
+        if truncated {
+            Desired::new(
+                cond::FINDINGS_TRUNCATED,
+                Status::True,
+                "MaxFindingsReached",
+                format!(
+                    "{} findings were not written; raise spec.findings.maxFindings ({}) or fix the most severe first",
+                    report.summary.truncated, report.plan.max_findings
+                ),
+            )
+        } else {
+            Desired::new(
+                cond::FINDINGS_TRUNCATED,
+                Status::False,
+                "WithinLimit",
+                "All findings were written",
+            )
+        },
+    ];
+    status.conditions = cond::merge(&previous.conditions, &desired, &[], generation, now);
+    status.last_successful_sync_time = Some(now.to_string());
+    status.next_sync_time = Some(next.to_string());
+    if let Some(w) = org.audit_watermark {
+        status.audit_watermark = Some(w.to_string());
+    }
+    status.org = Some(st::org(org));
+    status.summary = Some(report.summary.clone());
+    status.inventory = Some(inventory);
+    status.api_usage = Some(st::api_usage(org));
+    status.skipped_rules = report
+        .view
+        .skipped
+        .iter()
+        .map(|(rule, reason)| SkippedRuleStatus {
+            rule: rule.clone(),
+            reason: reason.clone(),
+        })
+        .collect();
+}
+
+fn apply_failure(
+    status: &mut SalesforceIntegrationStatus,
+    previous: &SalesforceIntegrationStatus,
+    e: &SyncStepError,
+    generation: Option<i64>,
+    now: Timestamp,
+    next: Timestamp,
+) {
+    let reason = e.reason();
+    let message = e.to_string();
+    let waiting = matches!(e, SyncStepError::Directory(DirectoryError::Waiting(_)));
+    let mut desired = vec![Desired::new(
+        cond::READY,
+        Status::False,
+        reason,
+        message.clone(),
+    )];
+    if e.stalled() {
+        desired.push(Desired::new(
+            cond::STALLED,
+            Status::True,
+            reason,
+            message.clone(),
+        ));
+    }
+    if waiting {
+        desired.push(Desired::new(
+            cond::RECONCILING,
+            Status::True,
+            reason,
+            message.clone(),
+        ));
+        desired.push(Desired::new(
+            cond::IDENTITY_PROVIDERS_SYNCED,
+            Status::False,
+            reason,
+            message.clone(),
+        ));
+    }
+    if matches!(e, SyncStepError::Directory(DirectoryError::NotFound(_))) {
+        desired.push(Desired::new(
+            cond::IDENTITY_PROVIDERS_SYNCED,
+            Status::False,
+            reason,
+            message.clone(),
+        ));
+    }
+    if let Some(valid) = e.credentials() {
+        desired.push(Desired::new(
+            cond::CREDENTIALS_VALID,
+            Status::from_bool(valid),
+            reason,
+            message.clone(),
+        ));
+    }
+    if matches!(e, SyncStepError::Salesforce(_)) {
+        desired.push(Desired::new(
+            cond::SALESFORCE_SYNCED,
+            Status::False,
+            reason,
+            message.clone(),
+        ));
+    }
+    let keep: Vec<&str> = [
+        cond::CREDENTIALS_VALID,
+        cond::SALESFORCE_SYNCED,
+        cond::IDENTITY_PROVIDERS_SYNCED,
+        cond::FINDINGS_TRUNCATED,
+    ]
+    .into_iter()
+    .filter(|k| !desired.iter().any(|d| d.type_ == *k))
+    .collect();
+    status.conditions = cond::merge(&previous.conditions, &desired, &keep, generation, now);
+    status.next_sync_time = Some(next.to_string());
+}
+
+/// Server-side applies the whole status; skipped when nothing changed, so a reconcile that
+/// only re-checks writes nothing (and does not trigger itself again).
+async fn write_status(
+    api: &Api<SalesforceIntegration>,
+    namespace: &str,
+    name: &str,
+    previous: &SalesforceIntegrationStatus,
+    status: SalesforceIntegrationStatus,
+    ctx: &Context,
+) -> Result<(), ReconcileError> {
+    ctx.metrics
+        .set_conditions(KIND, namespace, name, &status.conditions);
+    if &status == previous {
+        return Ok(());
+    }
+    let patch = serde_json::json!({
+        "apiVersion": format!("{}/{}", crate::resources::GROUP, crate::resources::VERSION),
+        "kind": KIND,
+        "status": status,
+    });
+    api.patch_status(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(|e| ReconcileError::Status(name.to_string(), e))?;
+    Ok(())
+}
+
+pub fn error_policy(
+    obj: Arc<SalesforceIntegration>,
+    err: &ReconcileError,
+    ctx: Arc<Context>,
+) -> Action {
+    ctx.metrics.reconcile_error(KIND, err.reason());
+    tracing::warn!(name = %obj.name_any(), error = %err, "reconcile failed");
+    let uid = obj.uid().unwrap_or_default();
+    let n = ctx.failure(&format!("reconcile/{uid}"));
+    Action::requeue(schedule::backoff(n, Duration::from_secs(300), &uid))
+}

@@ -1,0 +1,187 @@
+//! Pure pieces of the SalesforceIntegration status: summary, inventory, org, API usage.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use idgap_model::{OrgSnapshot, RuleId, Severity};
+
+use super::findings::DesiredFinding;
+use crate::resources::{OrgStatus, StatusApiUsage, StatusInventory, StatusSummary};
+
+/// Detection results in the shape the operator needs.
+#[derive(Debug, Clone, Default)]
+pub struct DetectionView {
+    pub excluded: usize,
+    pub evaluated: BTreeSet<RuleId>,
+    /// (rule, reason) of rules not evaluated.
+    pub skipped: Vec<(String, String)>,
+}
+
+pub const DEFAULT_ADMIN_PROFILES: &[&str] = &["System Administrator"];
+
+/// Counts by severity of the findings written (after the cap).
+pub fn summary(desired: &[DesiredFinding], excluded: usize, truncated: usize) -> StatusSummary {
+    let mut s = StatusSummary::default();
+    for d in desired {
+        match d.severity {
+            Severity::Critical => s.critical += 1,
+            Severity::High => s.high += 1,
+            Severity::Medium => s.medium += 1,
+            Severity::Low => s.low += 1,
+        }
+    }
+    s.total = desired.len() as u32;
+    s.excluded = excluded as u32;
+    s.truncated = truncated as u32;
+    s
+}
+
+/// (rule, severity) → count, for the findings gauge.
+pub fn counts_by_rule(desired: &[DesiredFinding]) -> Vec<(String, String, i64)> {
+    let mut m: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for d in desired {
+        *m.entry((d.rule.as_str().to_string(), d.severity.as_str().to_string()))
+            .or_default() += 1;
+    }
+    m.into_iter().map(|((r, s), n)| (r, s, n)).collect()
+}
+
+/// Admins are active users whose profile is one of `admin_profiles`.
+pub fn inventory(org: &OrgSnapshot, admin_profiles: &[String]) -> StatusInventory {
+    let active = org.users.iter().filter(|u| u.is_active);
+    StatusInventory {
+        users: org.users.len() as u32,
+        active_users: org.users.iter().filter(|u| u.is_active).count() as u32,
+        admins: active
+            .filter(|u| {
+                u.profile
+                    .as_ref()
+                    .is_some_and(|p| admin_profiles.iter().any(|a| a == p))
+            })
+            .count() as u32,
+        connected_app_grants: org.oauth_grants.len() as u32,
+        audit_events: org.audit_events.len() as u32,
+    }
+}
+
+pub fn org(org: &OrgSnapshot) -> OrgStatus {
+    OrgStatus {
+        id: org.org.id.clone(),
+        instance_url: org.org.instance_url.clone(),
+        sandbox: org.org.sandbox,
+        api_version: org.org.api_version.clone(),
+    }
+}
+
+pub fn api_usage(org: &OrgSnapshot) -> StatusApiUsage {
+    StatusApiUsage {
+        calls_last_sync: org.api_usage.calls_this_sync,
+        used: org.api_usage.used,
+        limit: org.api_usage.limit,
+    }
+}
+
+/// "3 findings (1 critical, 2 high)".
+pub fn describe(s: &StatusSummary) -> String {
+    let mut parts = Vec::new();
+    for (n, label) in [
+        (s.critical, "critical"),
+        (s.high, "high"),
+        (s.medium, "medium"),
+        (s.low, "low"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    let mut text = format!("{} finding{}", s.total, if s.total == 1 { "" } else { "s" });
+    if !parts.is_empty() {
+        text.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    if s.truncated > 0 {
+        text.push_str(&format!(
+            "; {} more not written (findings.maxFindings)",
+            s.truncated
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idgap_model::{ApiUsage, OrgInfo, SfUser};
+
+    fn user(id: &str, active: bool, profile: &str) -> SfUser {
+        SfUser {
+            id: id.into(),
+            username: format!("{id}@acme.com"),
+            email: format!("{id}@acme.com"),
+            federation_id: None,
+            profile_id: None,
+            profile: Some(profile.into()),
+            role: None,
+            user_type: "Standard".into(),
+            is_active: active,
+            is_frozen: false,
+            last_login: None,
+            created: None,
+        }
+    }
+
+    #[test]
+    fn inventory_counts_active_admins_by_profile() {
+        let t: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let org = OrgSnapshot {
+            org: OrgInfo {
+                id: "00D".into(),
+                instance_url: "https://x".into(),
+                sandbox: false,
+                api_version: "v62.0".into(),
+            },
+            users: vec![
+                user("a", true, "System Administrator"),
+                user("b", false, "System Administrator"),
+                user("c", true, "Custom Admin"),
+                user("d", true, "Standard User"),
+            ],
+            permissions: vec![],
+            oauth_grants: vec![],
+            session_settings: None,
+            audit_events: vec![],
+            audit_since: t,
+            audit_watermark: None,
+            export_jobs: vec![],
+            api_usage: ApiUsage {
+                calls_this_sync: 7,
+                used: 100,
+                limit: 1000,
+            },
+            gaps: vec![],
+            read_at: t,
+        };
+        let inv = inventory(
+            &org,
+            &["System Administrator".into(), "Custom Admin".into()],
+        );
+        assert_eq!(inv.users, 4);
+        assert_eq!(inv.active_users, 3);
+        assert_eq!(inv.admins, 2);
+        assert_eq!(api_usage(&org).calls_last_sync, 7);
+    }
+
+    #[test]
+    fn describes_summaries() {
+        let s = StatusSummary {
+            critical: 1,
+            high: 2,
+            total: 3,
+            truncated: 4,
+            ..StatusSummary::default()
+        };
+        assert_eq!(
+            describe(&s),
+            "3 findings (1 critical, 2 high); 4 more not written (findings.maxFindings)"
+        );
+        assert_eq!(describe(&StatusSummary::default()), "0 findings");
+    }
+}
