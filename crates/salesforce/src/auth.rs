@@ -1,0 +1,434 @@
+//! Signing in: the token endpoint for every grant, response verification, JWT assertions,
+//! and the session shared by all concurrent queries of one sync.
+
+use std::sync::Arc;
+use std::sync::Mutex as StdMutex;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use idgap_net::{Attempt, Http, Method, NetError, SecretString, StatusCode, parse_retry_after};
+use jiff::Timestamp;
+use rsa::RsaPrivateKey;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use serde::Deserialize;
+use sha2::Sha256;
+use tokio::sync::Mutex;
+
+use crate::error::SyncError;
+use crate::wire::looks_like_html;
+use crate::{LoginHost, SalesforceAuth, SalesforceConfig};
+
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// The token endpoint's success body. `expires_in` is never sent: sessions end when
+/// Salesforce says so (401 `INVALID_SESSION_ID`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenResponse {
+    pub access_token: String,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    pub instance_url: String,
+    pub id: String,
+    #[serde(default)]
+    pub issued_at: Option<String>,
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+impl TokenResponse {
+    /// `(org id, user id)` from the identity URL `…/id/<org>/<user>`.
+    pub fn ids(&self) -> Option<(String, String)> {
+        let mut parts = self.id.trim_end_matches('/').rsplit('/');
+        let user = parts.next()?.to_string();
+        let org = parts.next()?.to_string();
+        (parts.next() == Some("id") && !org.is_empty() && !user.is_empty()).then_some((org, user))
+    }
+
+    pub fn issued_at(&self) -> Option<Timestamp> {
+        let ms: i64 = self.issued_at.as_deref()?.parse().ok()?;
+        Timestamp::from_millisecond(ms).ok()
+    }
+}
+
+fn auth_action(method: &'static str, error: &str, description: &str) -> String {
+    let desc = description.to_ascii_lowercase();
+    match error {
+        "invalid_client_id" => "Check the client id (the connected app's consumer key) and the login URL.".into(),
+        "invalid_client" | "invalid_client_credentials" => {
+            "Check the client secret (the connected app's consumer secret).".into()
+        }
+        "invalid_grant" if desc.contains("authentication failure") => {
+            "Check the client id and secret, that the app has a run-as user for the client-credentials flow, and use your My Domain login URL.".into()
+        }
+        "invalid_grant" => match method {
+            "refresh-token" => "The stored refresh token is expired or revoked; re-authorize with `idgap connect salesforce` and update the Secret.".into(),
+            "JWT bearer" => "Check the username, that the certificate uploaded to the connected app matches the private key, that the user is pre-authorized for the app, and the machine clock.".into(),
+            "authorization-code" => "The authorization code expired or was already used; run `idgap connect salesforce` again.".into(),
+            _ => "Check the connected app's credentials.".into(),
+        },
+        "invalid_request" if method == "authorization-code" => {
+            "The PKCE verifier did not match; run `idgap connect salesforce` again.".into()
+        }
+        _ => "Check the connected app's settings and the credentials, then try again.".into(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct OAuthErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+/// POSTs `form` to `{login}/services/oauth2/token` and verifies the answer.
+pub(crate) async fn request_token(
+    http: &Http,
+    login_url: &str,
+    method: &'static str,
+    form: &[(&str, &str)],
+    client_secret: Option<&SecretString>,
+) -> Result<TokenResponse, SyncError> {
+    let url = format!("{}/services/oauth2/token", login_url.trim_end_matches('/'));
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.iter())
+        .finish();
+    let target = url.clone();
+    let mut unreadable: Option<String> = None;
+    let what = format!("Salesforce token request ({method})");
+    let result = http
+        .request(
+            &what,
+            Method::POST,
+            &url,
+            |rb| {
+                rb.header("content-type", "application/x-www-form-urlencoded")
+                    .header("accept", "application/json")
+                    .body(body.clone())
+            },
+            |resp| {
+                let status = resp.status;
+                if status == StatusCode::OK {
+                    return match serde_json::from_slice::<TokenResponse>(&resp.body) {
+                        Ok(t) => Attempt::Done(t),
+                        Err(e) => {
+                            let detail = if looks_like_html(&resp.body) {
+                                "answered HTTP 200 with an HTML page".to_string()
+                            } else {
+                                format!("answered HTTP 200 with a body that is not a token response ({})", e.classify_name())
+                            };
+                            unreadable = Some(detail.clone());
+                            Attempt::Retry { after: None, reason: detail }
+                        }
+                    };
+                }
+                if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                    unreadable = None;
+                    return Attempt::Retry {
+                        after: parse_retry_after(&resp.headers),
+                        reason: format!("HTTP {}", status.as_u16()),
+                    };
+                }
+                match serde_json::from_slice::<OAuthErrorBody>(&resp.body) {
+                    Ok(e) => Attempt::Fail(SyncError::Auth {
+                        method,
+                        action: auth_action(method, &e.error, &e.error_description),
+                        error: e.error,
+                        description: e.error_description,
+                    }),
+                    Err(_) => Attempt::Fail(SyncError::NotSalesforce {
+                        target: target.clone(),
+                        detail: format!(
+                            "the token endpoint answered HTTP {} {}",
+                            status.as_u16(),
+                            if looks_like_html(&resp.body) { "with an HTML page" } else { "without an OAuth body" }
+                        ),
+                    }),
+                }
+            },
+        )
+        .await;
+    let token = match result {
+        Err(SyncError::Net(NetError::RetriesExhausted { .. })) if unreadable.is_some() => {
+            return Err(SyncError::NotSalesforce {
+                target: url,
+                detail: unreadable.unwrap_or_default(),
+            });
+        }
+        other => other?,
+    };
+    if let (Some(secret), Some(sig)) = (client_secret, token.signature.as_deref()) {
+        verify_signature(secret, &token.id, token.issued_at.as_deref().unwrap_or(""), sig).map_err(|()| {
+            SyncError::Auth {
+                method,
+                error: "invalid_signature".into(),
+                description: "the token response signature did not verify".into(),
+                action: "Check the client secret; if it is right, something between idgap and Salesforce altered the response.".into(),
+            }
+        })?;
+    }
+    if token.ids().is_none() {
+        return Err(SyncError::Protocol {
+            what: format!("Salesforce token request ({method})"),
+            detail: "the identity URL in the token response has no /id/<org>/<user> path".into(),
+        });
+    }
+    Ok(token)
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Eof => "cut off",
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Data => "unexpected fields",
+            serde_json::error::Category::Io => "unreadable",
+        }
+    }
+}
+
+/// Checks `signature` = base64(HMAC-SHA256(client_secret, id + issued_at)).
+pub(crate) fn verify_signature(
+    secret: &SecretString,
+    id: &str,
+    issued_at: &str,
+    signature: &str,
+) -> Result<(), ()> {
+    let expected = STANDARD.decode(signature.trim()).map_err(|_| ())?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).map_err(|_| ())?;
+    mac.update(id.as_bytes());
+    mac.update(issued_at.as_bytes());
+    mac.verify_slice(&expected).map_err(|_| ())
+}
+
+/// Reads an RSA private key from PKCS#8 or PKCS#1 PEM.
+pub(crate) fn parse_private_key(pem: &SecretString) -> Result<RsaPrivateKey, SyncError> {
+    let text = pem.expose().trim();
+    if !text.starts_with("-----BEGIN") {
+        return Err(SyncError::InvalidKey {
+            detail: "the value is not PEM (no -----BEGIN line)".into(),
+        });
+    }
+    RsaPrivateKey::from_pkcs8_pem(text)
+        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(text))
+        .map_err(|_| SyncError::InvalidKey {
+            detail: "the PEM block is not a readable, unencrypted RSA private key".into(),
+        })
+}
+
+/// A signed RS256 assertion: iss = client id, sub = username, aud = login host, exp = now+3m.
+pub(crate) fn jwt_assertion(
+    key: &RsaPrivateKey,
+    client_id: &str,
+    username: &str,
+    audience: &str,
+) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#);
+    let claims = serde_json::json!({
+        "iss": client_id,
+        "sub": username,
+        "aud": audience.trim_end_matches('/'),
+        "exp": Timestamp::now().as_second() + 180,
+    });
+    let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signing_input = format!("{header}.{claims}");
+    let signer = SigningKey::<Sha256>::new(key.clone());
+    let sig = signer.sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+}
+
+/// A signed-in session. `generation` tells concurrent callers whether someone already
+/// renewed it.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub access_token: SecretString,
+    pub instance_url: String,
+    pub org_id: String,
+    pub generation: u64,
+}
+
+/// Signs in once per sync and again when Salesforce ends the session, however many
+/// queries notice it at the same time.
+pub(crate) struct Authenticator {
+    http: Http,
+    login_url: String,
+    auth: SalesforceAuth,
+    key: Option<RsaPrivateKey>,
+    refresh_token: StdMutex<Option<SecretString>>,
+    rotated: StdMutex<bool>,
+    current: Mutex<Option<Arc<Session>>>,
+    token_requests: StdMutex<u64>,
+}
+
+impl Authenticator {
+    pub fn new(http: &Http, config: &SalesforceConfig) -> Result<Self, SyncError> {
+        let key = match &config.auth {
+            SalesforceAuth::JwtBearer {
+                private_key_pem, ..
+            } => Some(parse_private_key(private_key_pem)?),
+            _ => None,
+        };
+        let refresh_token = match &config.auth {
+            SalesforceAuth::RefreshToken { refresh_token, .. } => Some(refresh_token.clone()),
+            _ => None,
+        };
+        Ok(Authenticator {
+            http: http.clone(),
+            login_url: config.login.url(),
+            auth: config.auth.clone(),
+            key,
+            refresh_token: StdMutex::new(refresh_token),
+            rotated: StdMutex::new(false),
+            current: Mutex::new(None),
+            token_requests: StdMutex::new(0),
+        })
+    }
+
+    /// The current session, signing in first if there is none.
+    pub async fn session(&self) -> Result<Arc<Session>, SyncError> {
+        let mut current = self.current.lock().await;
+        if let Some(s) = current.as_ref() {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(self.sign_in(0).await?);
+        *current = Some(s.clone());
+        Ok(s)
+    }
+
+    /// Signs in again unless another caller already replaced session `stale`.
+    pub async fn renew(&self, stale: u64) -> Result<Arc<Session>, SyncError> {
+        let mut current = self.current.lock().await;
+        if let Some(s) = current.as_ref()
+            && s.generation != stale
+        {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(self.sign_in(stale + 1).await?);
+        *current = Some(s.clone());
+        Ok(s)
+    }
+
+    /// The refresh token Salesforce rotated to during this sync, if it did.
+    pub fn rotated_refresh_token(&self) -> Option<SecretString> {
+        let rotated = *self.rotated.lock().unwrap_or_else(|p| p.into_inner());
+        rotated
+            .then(|| {
+                self.refresh_token
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+            })
+            .flatten()
+    }
+
+    pub fn token_requests(&self) -> u64 {
+        *self
+            .token_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn sign_in(&self, generation: u64) -> Result<Session, SyncError> {
+        *self
+            .token_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) += 1;
+        let token = match &self.auth {
+            SalesforceAuth::RefreshToken {
+                client_id,
+                client_secret,
+                ..
+            } => {
+                let refresh = self
+                    .refresh_token
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+                    .unwrap_or_default();
+                let mut form = vec![
+                    ("grant_type", "refresh_token"),
+                    ("client_id", client_id.as_str()),
+                    ("refresh_token", refresh.expose()),
+                ];
+                if let Some(secret) = client_secret {
+                    form.push(("client_secret", secret.expose()));
+                }
+                let token = request_token(
+                    &self.http,
+                    &self.login_url,
+                    "refresh-token",
+                    &form,
+                    client_secret.as_ref(),
+                )
+                .await?;
+                if let Some(new) = token
+                    .refresh_token
+                    .as_deref()
+                    .filter(|n| *n != refresh.expose())
+                {
+                    *self.refresh_token.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(SecretString::new(new));
+                    *self.rotated.lock().unwrap_or_else(|p| p.into_inner()) = true;
+                }
+                token
+            }
+            SalesforceAuth::JwtBearer {
+                client_id,
+                username,
+                ..
+            } => {
+                let key = self.key.as_ref().expect("parsed in Authenticator::new");
+                let assertion =
+                    SecretString::new(jwt_assertion(key, client_id, username, &self.login_url));
+                let form = [
+                    ("grant_type", JWT_BEARER),
+                    ("assertion", assertion.expose()),
+                ];
+                request_token(&self.http, &self.login_url, "JWT bearer", &form, None).await?
+            }
+            SalesforceAuth::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", client_secret.expose()),
+                ];
+                request_token(
+                    &self.http,
+                    &self.login_url,
+                    "client-credentials",
+                    &form,
+                    Some(client_secret),
+                )
+                .await?
+            }
+        };
+        let (org_id, _user) = token.ids().unwrap_or_default();
+        Ok(Session {
+            access_token: SecretString::new(token.access_token),
+            instance_url: token.instance_url.trim_end_matches('/').to_string(),
+            org_id,
+            generation,
+        })
+    }
+}
+
+impl LoginHost {
+    /// The login host URL, without a trailing slash.
+    pub fn url(&self) -> String {
+        match self {
+            LoginHost::Production => "https://login.salesforce.com".to_string(),
+            LoginHost::Sandbox => "https://test.salesforce.com".to_string(),
+            LoginHost::MyDomain(url) => url.trim().trim_end_matches('/').to_string(),
+        }
+    }
+}

@@ -1,0 +1,691 @@
+//! The collectors: one function per part of the snapshot, each a few read-only queries.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use idgap_model::{
+    AuditEvent, CollectorGap, ExportJob, GrantSource, GrantSourceKind, OAuthGrant, OrgInfo,
+    Permission, PermissionGrant, SessionSettings, SessionSettingsSource, SfUser,
+};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::SalesforceConfig;
+use crate::error::SyncError;
+use crate::rest::{Rest, Target};
+use crate::wire::{datetime, floor_second, opt_datetime, soql_datetime};
+
+fn data(object: &str) -> Target<'_> {
+    Target {
+        object,
+        tooling: false,
+    }
+}
+
+/// A collector that may be unavailable (permission, edition): `Err` is the gap to report.
+pub(crate) type Optional<T> = Result<T, CollectorGap>;
+
+/// Error codes that mean "this part cannot be read here", not "the sync failed".
+const UNAVAILABLE: &[&str] = &[
+    "INVALID_TYPE",
+    "INVALID_FIELD",
+    "INSUFFICIENT_ACCESS",
+    "INSUFFICIENT_ACCESS_OR_READONLY",
+    "API_DISABLED_FOR_ORG",
+    "FUNCTIONALITY_NOT_ENABLED",
+    "ROW_CAP",
+];
+
+/// Turns "unavailable" query errors into a gap; anything else still fails the sync.
+pub(crate) fn optional<T>(
+    collector: &str,
+    result: Result<T, SyncError>,
+) -> Result<Optional<T>, SyncError> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(SyncError::Query {
+            object,
+            code,
+            message,
+        }) if UNAVAILABLE.contains(&code.as_str()) => Ok(Err(CollectorGap {
+            collector: collector.to_string(),
+            reason: format!(
+                "{object} is not readable by the integration user ({code}: {message}); grant the permission or check the edition"
+            ),
+        })),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NameRef {
+    #[serde(rename = "Name", default)]
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UsernameRef {
+    #[serde(rename = "Username", default)]
+    username: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OrgRow {
+    id: String,
+    is_sandbox: bool,
+}
+
+pub(crate) async fn org_info(rest: &Rest, instance_url: &str) -> Result<OrgInfo, SyncError> {
+    let r = rest
+        .query::<OrgRow>(
+            data("Organization"),
+            "SELECT Id, IsSandbox, InstanceName FROM Organization",
+        )
+        .await?;
+    let row = r
+        .records
+        .into_iter()
+        .next()
+        .ok_or_else(|| SyncError::Protocol {
+            what: "Salesforce Organization query".into(),
+            detail: "no Organization row was returned".into(),
+        })?;
+    Ok(OrgInfo {
+        id: row.id,
+        instance_url: instance_url.to_string(),
+        sandbox: row.is_sandbox,
+        api_version: rest.version.clone(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ProfileRow {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub permissions_modify_all_data: bool,
+    #[serde(default)]
+    pub permissions_view_all_data: bool,
+}
+
+pub(crate) async fn profiles(rest: &Rest) -> Result<Vec<ProfileRow>, SyncError> {
+    Ok(rest
+        .query(
+            data("Profile"),
+            "SELECT Id, Name, PermissionsModifyAllData, PermissionsViewAllData FROM Profile",
+        )
+        .await?
+        .records)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UserRow {
+    id: String,
+    username: String,
+    #[serde(default)]
+    email: Option<String>,
+    is_active: bool,
+    #[serde(default)]
+    user_type: Option<String>,
+    #[serde(default)]
+    federation_identifier: Option<String>,
+    #[serde(default)]
+    profile_id: Option<String>,
+    #[serde(default)]
+    profile: Option<NameRef>,
+    #[serde(default)]
+    user_role: Option<NameRef>,
+    #[serde(default, deserialize_with = "opt_datetime")]
+    last_login_date: Option<Timestamp>,
+    #[serde(default, deserialize_with = "opt_datetime")]
+    created_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FrozenRow {
+    user_id: String,
+}
+
+/// All users, with `UserLogin.IsFrozen` folded in.
+pub(crate) async fn users(rest: &Rest) -> Result<Vec<SfUser>, SyncError> {
+    let (users, frozen) = futures::try_join!(
+        rest.query::<UserRow>(
+            data("User"),
+            "SELECT Id, Username, Email, IsActive, UserType, FederationIdentifier, ProfileId, Profile.Name, UserRole.Name, LastLoginDate, CreatedDate FROM User",
+        ),
+        rest.query::<FrozenRow>(data("UserLogin"), "SELECT UserId FROM UserLogin WHERE IsFrozen = true"),
+    )?;
+    let frozen: HashSet<String> = frozen.records.into_iter().map(|r| r.user_id).collect();
+    Ok(users
+        .records
+        .into_iter()
+        .map(|u| SfUser {
+            is_frozen: frozen.contains(&u.id),
+            id: u.id,
+            username: u.username,
+            email: u.email.unwrap_or_default(),
+            federation_id: u.federation_identifier.filter(|f| !f.trim().is_empty()),
+            profile_id: u.profile_id,
+            profile: u.profile.and_then(|p| p.name),
+            role: u.user_role.and_then(|r| r.name),
+            user_type: u.user_type.unwrap_or_else(|| "Standard".into()),
+            is_active: u.is_active,
+            last_login: u.last_login_date,
+            created: u.created_date,
+        })
+        .collect())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssignedSet {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    is_owned_by_profile: bool,
+    #[serde(default)]
+    permissions_modify_all_data: bool,
+    #[serde(default)]
+    permissions_view_all_data: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AssignmentRow {
+    assignee_id: String,
+    #[serde(default)]
+    permission_set_group_id: Option<String>,
+    #[serde(default)]
+    permission_set: Option<AssignedSet>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupRow {
+    id: String,
+    #[serde(default)]
+    developer_name: Option<String>,
+    #[serde(default)]
+    master_label: Option<String>,
+}
+
+/// Assignments of permission sets (and groups) that carry ModifyAllData or ViewAllData,
+/// plus the group names.
+pub(crate) async fn assignments(
+    rest: &Rest,
+) -> Result<(Vec<AssignmentRow>, HashMap<String, String>), SyncError> {
+    let (rows, groups) = futures::join!(
+        rest.query::<AssignmentRow>(
+            data("PermissionSetAssignment"),
+            "SELECT AssigneeId, PermissionSetId, PermissionSetGroupId, PermissionSet.Name, PermissionSet.Label, PermissionSet.IsOwnedByProfile, PermissionSet.PermissionsModifyAllData, PermissionSet.PermissionsViewAllData FROM PermissionSetAssignment WHERE PermissionSet.PermissionsModifyAllData = true OR PermissionSet.PermissionsViewAllData = true",
+        ),
+        rest.query::<GroupRow>(
+            data("PermissionSetGroup"),
+            "SELECT Id, DeveloperName, MasterLabel FROM PermissionSetGroup",
+        ),
+    );
+    // Orgs without permission-set groups (older editions) still have aggregate labels.
+    let groups = match optional("permissions", groups)? {
+        Ok(g) => g
+            .records
+            .into_iter()
+            .filter_map(|g| Some((g.id, g.master_label.or(g.developer_name)?)))
+            .collect(),
+        Err(_) => HashMap::new(),
+    };
+    Ok((rows?.records, groups))
+}
+
+/// Effective ModifyAllData / ViewAllData with their sources, one row per
+/// (user, permission, source), sorted.
+pub(crate) fn effective_permissions(
+    users: &[SfUser],
+    profiles: &[ProfileRow],
+    assignments: &[AssignmentRow],
+    groups: &HashMap<String, String>,
+) -> Vec<PermissionGrant> {
+    let by_id: HashMap<&str, &ProfileRow> = profiles.iter().map(|p| (p.id.as_str(), p)).collect();
+    let user_profile: HashMap<&str, Option<&str>> = users
+        .iter()
+        .map(|u| (u.id.as_str(), u.profile.as_deref()))
+        .collect();
+    let mut out = BTreeSet::new();
+    let mut add = |user_id: &str, mad: bool, vad: bool, source: GrantSource| {
+        for (held, permission) in [
+            (mad, Permission::ModifyAllData),
+            (vad, Permission::ViewAllData),
+        ] {
+            if held {
+                out.insert(PermissionGrant {
+                    user_id: user_id.to_string(),
+                    permission,
+                    source: source.clone(),
+                });
+            }
+        }
+    };
+    for u in users {
+        if let Some(p) = u.profile_id.as_deref().and_then(|id| by_id.get(id)) {
+            add(
+                &u.id,
+                p.permissions_modify_all_data,
+                p.permissions_view_all_data,
+                GrantSource {
+                    kind: GrantSourceKind::Profile,
+                    name: p.name.clone(),
+                },
+            );
+        }
+    }
+    for a in assignments {
+        let Some(ps) = &a.permission_set else {
+            continue;
+        };
+        let label = ps
+            .label
+            .clone()
+            .or_else(|| ps.name.clone())
+            .unwrap_or_default();
+        let source = if let Some(group_id) = &a.permission_set_group_id {
+            GrantSource {
+                kind: GrantSourceKind::PermissionSetGroup,
+                name: groups.get(group_id).cloned().unwrap_or(label),
+            }
+        } else if ps.is_owned_by_profile {
+            let profile = user_profile.get(a.assignee_id.as_str()).copied().flatten();
+            GrantSource {
+                kind: GrantSourceKind::Profile,
+                name: profile.map(str::to_string).unwrap_or(label),
+            }
+        } else {
+            GrantSource {
+                kind: GrantSourceKind::PermissionSet,
+                name: label,
+            }
+        };
+        add(
+            &a.assignee_id,
+            ps.permissions_modify_all_data,
+            ps.permissions_view_all_data,
+            source,
+        );
+    }
+    out.into_iter().collect()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TokenRow {
+    #[serde(default)]
+    app_name: Option<String>,
+    user_id: String,
+    #[serde(deserialize_with = "datetime")]
+    created_date: Timestamp,
+    #[serde(default, deserialize_with = "opt_datetime")]
+    last_used_date: Option<Timestamp>,
+    #[serde(default)]
+    use_count: Option<f64>,
+}
+
+impl From<TokenRow> for OAuthGrant {
+    fn from(t: TokenRow) -> Self {
+        OAuthGrant {
+            app_name: t.app_name.unwrap_or_default(),
+            user_id: t.user_id,
+            created: Some(t.created_date),
+            last_used: t.last_used_date,
+            use_count: t.use_count.unwrap_or(0.0).max(0.0) as u64,
+        }
+    }
+}
+
+const TOKEN_FIELDS: &str = "AppName, UserId, CreatedDate, LastUsedDate, UseCount";
+const TOKEN_ORDER: &str = "ORDER BY CreatedDate, UserId, AppName, LastUsedDate, UseCount";
+
+/// Every OauthToken row. The object returns at most `cap` rows per query, so when
+/// `COUNT()` is above the cap the rows are read in `CreatedDate` windows: each query
+/// starts at the second of the last row read and skips the rows of that second it has
+/// already seen (the order is total over the selected fields, so the skip is exact).
+pub(crate) async fn oauth_grants(rest: &Rest, cap: u32) -> Result<Vec<OAuthGrant>, SyncError> {
+    let target = data("OauthToken");
+    let cap = cap.max(1) as usize;
+    let count = rest
+        .query::<serde_json::Value>(target, "SELECT COUNT() FROM OauthToken")
+        .await?;
+    if count.total_size as usize <= cap {
+        let r = rest
+            .query::<TokenRow>(target, &format!("SELECT {TOKEN_FIELDS} FROM OauthToken"))
+            .await?;
+        if r.records.len() as u64 >= r.total_size && r.records.len() < cap {
+            return Ok(r.records.into_iter().map(OAuthGrant::from).collect());
+        }
+    }
+    let mut out: Vec<OAuthGrant> = Vec::with_capacity(count.total_size as usize);
+    let mut window: Option<Timestamp> = None;
+    let mut seen_in_window = 0usize;
+    loop {
+        let filter = window
+            .map(|w| format!(" WHERE CreatedDate >= {}", soql_datetime(w)))
+            .unwrap_or_default();
+        let soql = format!("SELECT {TOKEN_FIELDS} FROM OauthToken{filter} {TOKEN_ORDER}");
+        let rows = rest.query::<TokenRow>(target, &soql).await?.records;
+        let n = rows.len();
+        if n >= cap && seen_in_window >= n {
+            return Err(SyncError::Query {
+                object: "OauthToken".into(),
+                code: "ROW_CAP".into(),
+                message: format!(
+                    "more than {cap} OAuth grants were created within one second; read {} of them",
+                    out.len()
+                ),
+            });
+        }
+        let last_second = rows.last().map(|r| floor_second(r.created_date));
+        let in_last_second = last_second.map_or(0, |s| {
+            rows.iter()
+                .filter(|r| floor_second(r.created_date) == s)
+                .count()
+        });
+        out.extend(rows.into_iter().skip(seen_in_window).map(OAuthGrant::from));
+        if n < cap {
+            return Ok(out);
+        }
+        window = last_second;
+        seen_in_window = in_last_second;
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AuditRow {
+    id: String,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    section: Option<String>,
+    #[serde(default)]
+    display: Option<String>,
+    #[serde(deserialize_with = "datetime")]
+    created_date: Timestamp,
+    #[serde(default)]
+    created_by_id: Option<String>,
+    #[serde(default)]
+    created_by: Option<UsernameRef>,
+    #[serde(default)]
+    delegate_user: Option<String>,
+}
+
+/// Setup audit rows newer than `since`, oldest first.
+pub(crate) async fn audit_trail(
+    rest: &Rest,
+    since: Timestamp,
+) -> Result<Vec<AuditEvent>, SyncError> {
+    let soql = format!(
+        "SELECT Id, Action, Section, Display, CreatedDate, CreatedById, CreatedBy.Username, DelegateUser FROM SetupAuditTrail WHERE CreatedDate >= {} ORDER BY CreatedDate",
+        soql_datetime(floor_second(since))
+    );
+    let rows = rest
+        .query::<AuditRow>(data("SetupAuditTrail"), &soql)
+        .await?
+        .records;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.created_date > since)
+        .map(|r| AuditEvent {
+            id: r.id,
+            action: r.action.unwrap_or_default(),
+            section: r.section,
+            display: r.display.unwrap_or_default(),
+            created: r.created_date,
+            created_by_id: r.created_by_id,
+            created_by_username: r.created_by.and_then(|c| c.username),
+            delegate_user: r.delegate_user.filter(|d| !d.is_empty()),
+        })
+        .collect())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct JobDetail {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    job_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CronRow {
+    id: String,
+    #[serde(default)]
+    cron_job_detail: Option<JobDetail>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default, deserialize_with = "opt_datetime")]
+    next_fire_time: Option<Timestamp>,
+    #[serde(default, deserialize_with = "opt_datetime")]
+    previous_fire_time: Option<Timestamp>,
+    #[serde(default, deserialize_with = "opt_datetime")]
+    created_date: Option<Timestamp>,
+    #[serde(default)]
+    created_by_id: Option<String>,
+    #[serde(default)]
+    created_by: Option<UsernameRef>,
+}
+
+/// Scheduled Data Export jobs (`CronJobDetail.JobType` 0 or 1).
+pub(crate) async fn export_jobs(rest: &Rest) -> Result<Vec<ExportJob>, SyncError> {
+    let rows = rest
+        .query::<CronRow>(
+            data("CronTrigger"),
+            "SELECT Id, CronJobDetail.Name, CronJobDetail.JobType, State, NextFireTime, PreviousFireTime, CreatedDate, CreatedById, CreatedBy.Username FROM CronTrigger WHERE CronJobDetail.JobType IN ('0','1')",
+        )
+        .await?
+        .records;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let detail = r.cron_job_detail;
+            ExportJob {
+                id: r.id,
+                name: detail
+                    .as_ref()
+                    .and_then(|d| d.name.clone())
+                    .unwrap_or_default(),
+                job_type: detail.and_then(|d| d.job_type).unwrap_or_default(),
+                state: r.state.unwrap_or_default(),
+                next_fire: r.next_fire_time,
+                previous_fire: r.previous_fire_time,
+                created: r.created_date,
+                created_by_id: r.created_by_id,
+                created_by_username: r.created_by.and_then(|c| c.username),
+            }
+        })
+        .collect())
+}
+
+/// Metadata API names of standard profiles whose label differs from it.
+const STANDARD_PROFILE_FULL_NAMES: &[(&str, &str)] = &[
+    ("System Administrator", "Admin"),
+    ("Standard User", "Standard"),
+    ("Read Only", "ReadOnly"),
+    ("Solution Manager", "SolutionManager"),
+    ("Marketing User", "MarketingProfile"),
+    ("Contract Manager", "ContractManager"),
+    ("Standard Platform User", "StandardAul"),
+];
+
+fn full_name(profile: &str) -> String {
+    STANDARD_PROFILE_FULL_NAMES
+        .iter()
+        .find(|(label, _)| *label == profile)
+        .map_or_else(|| profile.to_string(), |(_, f)| (*f).to_string())
+}
+
+fn truthy(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "enabled" | "1" | "yes" | "on" => Some(true),
+        "false" | "disabled" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Session IP posture: the Metadata API first, Health Check when that is refused, and a
+/// gap when both are.
+pub(crate) async fn session_settings(
+    rest: &Rest,
+    profiles: &[ProfileRow],
+    config: &SalesforceConfig,
+) -> Result<Optional<SessionSettings>, SyncError> {
+    // Any refusal of the Metadata API (a SOAP fault, or a 403/500 without one) falls back.
+    let refused = match from_metadata(rest, profiles, config).await {
+        Ok(s) => return Ok(Ok(s)),
+        Err(SyncError::Query { code, message, .. }) => format!("refused ({code}: {message})"),
+        Err(e) => return Err(e),
+    };
+    match optional("sessionSettings", from_health_check(rest, config).await)? {
+        Ok(Ok(s)) => Ok(Ok(s)),
+        Ok(Err(missing))
+        | Err(CollectorGap {
+            reason: missing, ..
+        }) => Ok(Err(CollectorGap {
+            collector: "sessionSettings".into(),
+            reason: format!("Metadata API: {refused}; Health Check: {missing}"),
+        })),
+    }
+}
+
+async fn from_metadata(
+    rest: &Rest,
+    profiles: &[ProfileRow],
+    config: &SalesforceConfig,
+) -> Result<SessionSettings, SyncError> {
+    let security = rest
+        .read_metadata("SecuritySettings", &["Security".to_string()])
+        .await?;
+    let record = security.first().cloned().unwrap_or_default();
+    let lock_path = "sessionSettings/lockSessionsToIp";
+    let enforce_path = format!("sessionSettings/{}", config.enforce_ip_ranges_field);
+    let lock = record.get(lock_path).and_then(truthy).unwrap_or(false);
+    let enforce = record.get(&enforce_path).and_then(truthy).unwrap_or(false);
+    let mut raw = vec![
+        (
+            "lockSessionsToIp".to_string(),
+            record.get(lock_path).unwrap_or("absent").to_string(),
+        ),
+        (
+            config.enforce_ip_ranges_field.clone(),
+            record.get(&enforce_path).unwrap_or("absent").to_string(),
+        ),
+    ];
+    let names: HashMap<String, String> = profiles
+        .iter()
+        .map(|p| (full_name(&p.name), p.name.clone()))
+        .collect();
+    let mut full_names: Vec<String> = names.keys().cloned().collect();
+    full_names.sort();
+    let mut with_ranges = Vec::new();
+    for chunk in full_names.chunks(10) {
+        for rec in rest.read_metadata("Profile", chunk).await? {
+            if rec.has_prefix("loginIpRanges/")
+                && let Some(name) = rec.get("fullName").and_then(|f| names.get(f))
+            {
+                with_ranges.push(name.clone());
+            }
+        }
+    }
+    with_ranges.sort();
+    raw.push((
+        "profilesWithLoginIpRanges".into(),
+        with_ranges.len().to_string(),
+    ));
+    Ok(SessionSettings {
+        source: SessionSettingsSource::MetadataApi,
+        lock_sessions_to_ip: lock,
+        enforce_ip_ranges_every_request: enforce,
+        profiles_with_login_ip_ranges: with_ranges,
+        raw,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RiskRow {
+    #[serde(default)]
+    setting: Option<String>,
+    #[serde(default)]
+    org_value: Option<String>,
+    #[serde(default)]
+    org_value_raw: Option<String>,
+    #[serde(default)]
+    risk_type: Option<String>,
+}
+
+/// `Ok(Err(reason))` when Health Check answered but lacks a setting idgap needs.
+async fn from_health_check(
+    rest: &Rest,
+    config: &SalesforceConfig,
+) -> Result<Result<SessionSettings, String>, SyncError> {
+    let rows = rest
+        .query::<RiskRow>(
+            Target {
+                object: "SecurityHealthCheckRisks",
+                tooling: true,
+            },
+            "SELECT Setting, SettingGroup, OrgValue, OrgValueRaw, RiskType FROM SecurityHealthCheckRisks",
+        )
+        .await?
+        .records;
+    let find = |label: &str| {
+        rows.iter().find(|r| {
+            r.setting
+                .as_deref()
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case(label.trim()))
+        })
+    };
+    let labels = &config.health_check_labels;
+    let mut values = Vec::new();
+    let mut raw = Vec::new();
+    for label in [&labels.lock_sessions_to_ip, &labels.enforce_ip_ranges] {
+        let Some(row) = find(label) else {
+            return Ok(Err(format!(
+                "no Health Check row is labelled '{label}' (set healthCheckLabels to the org's wording)"
+            )));
+        };
+        let value = row
+            .org_value_raw
+            .as_deref()
+            .and_then(truthy)
+            .or_else(|| row.org_value.as_deref().and_then(truthy));
+        let Some(value) = value else {
+            return Ok(Err(format!(
+                "the Health Check value of '{label}' is not a yes/no value"
+            )));
+        };
+        values.push(value);
+        raw.push((
+            label.clone(),
+            format!(
+                "{} ({})",
+                row.org_value.as_deref().unwrap_or(""),
+                row.risk_type.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    raw.push((
+        "profilesWithLoginIpRanges".into(),
+        "unknown: Health Check does not list profile login IP ranges".into(),
+    ));
+    Ok(Ok(SessionSettings {
+        source: SessionSettingsSource::HealthCheck,
+        lock_sessions_to_ip: values[0],
+        enforce_ip_ranges_every_request: values[1],
+        profiles_with_login_ip_ranges: Vec::new(),
+        raw,
+    }))
+}

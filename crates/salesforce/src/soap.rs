@@ -1,0 +1,255 @@
+//! Metadata API `readMetadata` over SOAP, read-only.
+
+use idgap_net::{Attempt, HttpResponse, Method, NetError, StatusCode, parse_retry_after};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+use crate::auth::Session;
+use crate::error::SyncError;
+use crate::rest::{CallError, Rest};
+
+/// One `records` element: its leaf values as `path → text` (paths relative to the record,
+/// e.g. `sessionSettings/lockSessionsToIp`), in document order.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct MetadataRecord {
+    pub fields: Vec<(String, String)>,
+}
+
+impl MetadataRecord {
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.fields.iter().any(|(p, _)| p.starts_with(prefix))
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) enum SoapBody {
+    Records(Vec<MetadataRecord>),
+    Fault { code: String, message: String },
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Parses a `readMetadataResponse` or a SOAP fault.
+pub(crate) fn parse_response(xml: &[u8]) -> Option<SoapBody> {
+    let mut reader = Reader::from_reader(xml);
+    reader.config_mut().trim_text(true);
+    let mut buf = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut records = Vec::new();
+    let mut current: Option<(usize, MetadataRecord)> = None;
+    let (mut fault_code, mut fault_msg, mut in_fault, mut saw_body) = (None, None, false, false);
+    loop {
+        let event = reader.read_event_into(&mut buf).ok()?;
+        match event {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
+                match name.as_str() {
+                    "Fault" => in_fault = true,
+                    "Body" => saw_body = true,
+                    "records" if current.is_none() => {
+                        current = Some((stack.len() + 1, MetadataRecord::default()))
+                    }
+                    _ => {}
+                }
+                stack.push(name);
+            }
+            Event::End(_) => {
+                if let Some((depth, _)) = &current
+                    && stack.len() == *depth
+                {
+                    records.push(current.take().expect("present").1);
+                }
+                stack.pop();
+            }
+            Event::Text(t) => {
+                let text = t.unescape().ok()?.to_string();
+                if in_fault {
+                    match stack.last().map(String::as_str) {
+                        Some("faultcode") => fault_code = Some(text),
+                        Some("faultstring") => fault_msg = Some(text),
+                        _ => {}
+                    }
+                } else if let Some((depth, rec)) = current.as_mut() {
+                    let path = stack[*depth..].join("/");
+                    rec.fields.push((path, text));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !stack.is_empty() || !saw_body {
+        return None;
+    }
+    if in_fault {
+        let code = fault_code.unwrap_or_default();
+        let code = code.rsplit(':').next().unwrap_or("").to_string();
+        return Some(SoapBody::Fault {
+            code,
+            message: fault_msg.unwrap_or_default(),
+        });
+    }
+    Some(SoapBody::Records(records))
+}
+
+impl Rest {
+    /// `readMetadata(type, fullNames)`; at most 10 names per call.
+    pub async fn read_metadata(
+        &self,
+        type_name: &str,
+        full_names: &[String],
+    ) -> Result<Vec<MetadataRecord>, SyncError> {
+        let what = format!("Salesforce Metadata API readMetadata {type_name}");
+        self.with_session(&what, |session| {
+            let what = what.clone();
+            async move { self.soap_call(&what, type_name, full_names, &session).await }
+        })
+        .await
+    }
+
+    async fn soap_call(
+        &self,
+        what: &str,
+        type_name: &str,
+        full_names: &[String],
+        session: &Session,
+    ) -> Result<Vec<MetadataRecord>, CallError> {
+        let version = self.version.trim_start_matches('v');
+        let url = format!("{}/services/Soap/m/{version}", session.instance_url);
+        let names: String = full_names
+            .iter()
+            .map(|n| format!("<met:fullNames>{}</met:fullNames>", escape(n)))
+            .collect();
+        let envelope = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:met="http://soap.sforce.com/2006/04/metadata"><soapenv:Header><met:SessionHeader><met:sessionId>{}</met:sessionId></met:SessionHeader></soapenv:Header><soapenv:Body><met:readMetadata><met:type>{}</met:type>{names}</met:readMetadata></soapenv:Body></soapenv:Envelope>"#,
+            escape(session.access_token.expose()),
+            escape(type_name),
+        );
+        let mut unreadable = None;
+        let result = self
+            .http
+            .request(
+                what,
+                Method::POST,
+                &url,
+                |rb| {
+                    rb.header("content-type", "text/xml; charset=UTF-8")
+                        .header("soapaction", "\"\"")
+                        .body(envelope.clone())
+                },
+                |resp| {
+                    let outcome = self.classify_soap(what, resp);
+                    if let Attempt::Retry { reason, .. } = &outcome {
+                        unreadable = reason.starts_with("unreadable").then(|| reason.clone());
+                    }
+                    outcome
+                },
+            )
+            .await;
+        match result {
+            Err(CallError::Sync(SyncError::Net(NetError::RetriesExhausted {
+                attempts, ..
+            }))) if unreadable.is_some() => Err(CallError::Sync(SyncError::Protocol {
+                what: what.to_string(),
+                detail: format!(
+                    "{} (after {attempts} attempts)",
+                    unreadable.unwrap_or_default()
+                ),
+            })),
+            other => other,
+        }
+    }
+
+    fn classify_soap(
+        &self,
+        what: &str,
+        resp: HttpResponse,
+    ) -> Attempt<Vec<MetadataRecord>, CallError> {
+        let status = resp.status;
+        match parse_response(&resp.body) {
+            Some(SoapBody::Records(r)) if status == StatusCode::OK => {
+                self.budget
+                    .calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Attempt::Done(r)
+            }
+            Some(SoapBody::Fault { code, message }) => {
+                self.budget
+                    .calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match code.as_str() {
+                    "INVALID_SESSION_ID" => Attempt::Fail(CallError::SessionInvalid),
+                    "REQUEST_LIMIT_EXCEEDED" if message.contains("TotalRequests") => {
+                        let (_, used, limit) = self.budget.snapshot();
+                        Attempt::Fail(CallError::Sync(SyncError::RequestLimitExceeded {
+                            used,
+                            limit,
+                        }))
+                    }
+                    "REQUEST_LIMIT_EXCEEDED" | "SERVER_UNAVAILABLE" => Attempt::Retry {
+                        after: parse_retry_after(&resp.headers),
+                        reason: format!("SOAP fault {code}"),
+                    },
+                    _ => Attempt::Fail(CallError::Sync(SyncError::Query {
+                        object: "Metadata API".into(),
+                        code,
+                        message,
+                    })),
+                }
+            }
+            _ if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() => {
+                Attempt::Retry {
+                    after: parse_retry_after(&resp.headers),
+                    reason: format!("HTTP {}", status.as_u16()),
+                }
+            }
+            _ if status == StatusCode::OK => Attempt::Retry {
+                after: None,
+                reason: "unreadable response: the SOAP body was cut off or not XML".into(),
+            },
+            _ => Attempt::Fail(CallError::Sync(SyncError::Query {
+                object: "Metadata API".into(),
+                code: format!("HTTP_{}", status.as_u16()),
+                message: format!("{what} answered HTTP {}", status.as_u16()),
+            })),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_records_and_faults() {
+        let ok = br#"<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><readMetadataResponse><result><records><fullName>Security</fullName><sessionSettings><lockSessionsToIp>true</lockSessionsToIp></sessionSettings></records><records><fullName>Admin</fullName><loginIpRanges><startAddress>1.1.1.1</startAddress></loginIpRanges></records></result></readMetadataResponse></soapenv:Body></soapenv:Envelope>"#;
+        let SoapBody::Records(r) = parse_response(ok).unwrap() else {
+            panic!("records")
+        };
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].get("sessionSettings/lockSessionsToIp"), Some("true"));
+        assert!(r[1].has_prefix("loginIpRanges/"));
+        let fault = br#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>sf:INSUFFICIENT_ACCESS</faultcode><faultstring>INSUFFICIENT_ACCESS: no</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;
+        assert_eq!(
+            parse_response(fault),
+            Some(SoapBody::Fault {
+                code: "INSUFFICIENT_ACCESS".into(),
+                message: "INSUFFICIENT_ACCESS: no".into()
+            })
+        );
+        assert_eq!(parse_response(&ok[..ok.len() / 2]), None);
+        assert_eq!(parse_response(b"<html><body>busy</body></html>"), None);
+    }
+}
