@@ -8,6 +8,7 @@ mod entra;
 mod google;
 mod jumpcloud;
 pub mod jwt;
+mod paging;
 mod okta;
 mod onelogin;
 
