@@ -1,0 +1,468 @@
+//! Google Workspace sync against the simulated Directory API, over real HTTP.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use idgap_idp::{GoogleConfig, IdpConfig, IdpError, sync};
+use idgap_model::{AccountStatus, DirectorySnapshot};
+use idgap_net::{HostPolicy, Http, NetError, RetryPolicy, SecretString};
+use idgap_sim::faults::{Fault, FaultRule};
+use idgap_sim::idp::google::{GoogleSim, GoogleSimOptions, quota_fault};
+use idgap_sim::idp::{Directory, Person, PersonState};
+use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+
+const ADMIN: &str = "admin@example.com";
+const SERVICE_ACCOUNT: &str = "idgap-sync@idgap-test.iam.gserviceaccount.com";
+const USERS: &str = "/admin/directory/v1/users";
+
+/// A TEST-ONLY RSA key, generated once per test run.
+fn test_key_pem() -> SecretString {
+    static KEY: OnceLock<String> = OnceLock::new();
+    let pem = KEY.get_or_init(|| {
+        let key =
+            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("RSA key generation");
+        key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+    });
+    SecretString::new(pem.clone())
+}
+
+fn http() -> Http {
+    let policy = HostPolicy::vendors_only().allow(["127.0.0.1"]).unwrap();
+    Http::new(policy, RetryPolicy::quick(), Duration::from_secs(10))
+}
+
+fn directory_with_admin(mut directory: Directory) -> Directory {
+    let next = directory.people.len() as u64;
+    directory.people.push(Person::active(next, ADMIN));
+    directory
+}
+
+async fn start(directory: Directory, options: GoogleSimOptions) -> (GoogleSim, GoogleConfig) {
+    let sim = GoogleSim::start(directory, options).await.unwrap();
+    let mut config = GoogleConfig::new(SERVICE_ACCOUNT, test_key_pem(), ADMIN);
+    config.token_url = Some(sim.token_url());
+    config.api_base_url = Some(sim.base_url());
+    (sim, config)
+}
+
+async fn run(config: &GoogleConfig) -> Result<DirectorySnapshot, IdpError> {
+    sync(
+        &http(),
+        "google",
+        &IdpConfig::GoogleWorkspace(config.clone()),
+    )
+    .await
+}
+
+fn google_id(p: &Person) -> String {
+    format!("1{:020}", p.index)
+}
+
+/// What the client should report for a person the simulator renders.
+fn expected_status(p: &Person) -> AccountStatus {
+    match p.state {
+        PersonState::Suspended => AccountStatus::Suspended,
+        _ => AccountStatus::Active,
+    }
+}
+
+fn expected_identifiers(p: &Person) -> Vec<String> {
+    let (local, domain) = p.primary_email.split_once('@').unwrap();
+    let stem = domain.split('.').next().unwrap();
+    let mut ids: Vec<String> = std::iter::once(p.primary_email.clone())
+        .chain(p.aliases.iter().cloned())
+        .chain([format!("{local}@{stem}.test-google-a.com")])
+        .map(|s| s.trim().to_lowercase())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[tokio::test]
+async fn lists_every_user_across_pages_without_gaps_or_duplicates() {
+    let directory = directory_with_admin(Directory::generate(7, 1_234, "example.com"));
+    let visible: Vec<&Person> = directory
+        .people
+        .iter()
+        .filter(|p| p.state != PersonState::Deprovisioned)
+        .collect();
+    let (sim, mut config) = start(
+        directory.clone(),
+        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+    )
+    .await;
+    config.page_size = 100;
+
+    let snapshot = run(&config).await.unwrap();
+
+    assert_eq!(snapshot.accounts.len(), visible.len());
+    let by_id: HashMap<&str, _> = snapshot
+        .accounts
+        .iter()
+        .map(|a| (a.id.as_str(), a))
+        .collect();
+    assert_eq!(by_id.len(), visible.len(), "duplicate ids");
+    for p in &visible {
+        let account = by_id[google_id(p).as_str()];
+        assert_eq!(account.status, expected_status(p), "{}", p.login);
+        assert_eq!(account.identifiers, expected_identifiers(p), "{}", p.login);
+        assert_eq!(account.login, p.primary_email);
+    }
+    let pages = visible.len().div_ceil(100) as u64;
+    assert_eq!(sim.requests().users, pages);
+    assert_eq!(sim.requests().token, 1);
+    assert_eq!(snapshot.requests, pages + 1);
+    assert!(
+        snapshot
+            .accounts
+            .iter()
+            .all(|a| a.status != AccountStatus::Deprovisioned)
+    );
+}
+
+#[tokio::test]
+async fn suspended_archived_and_aliases_are_reported_normalised() {
+    let directory = Directory::from_people(vec![
+        Person::active(0, ADMIN),
+        Person::active(1, "Ada.Lovelace@Example.com").with_alias(" ADA@Example.com "),
+        Person::active(2, "bob@example.com").with_state(PersonState::Suspended),
+        Person::active(3, "carol@example.com"),
+        Person::active(4, "dan@example.com").with_state(PersonState::Deprovisioned),
+        Person::active(5, "erin@example.com").with_state(PersonState::Pending),
+    ]);
+    let mut options = GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT);
+    options.archived_logins.insert("carol@example.com".into());
+    let (_sim, config) = start(directory, options).await;
+
+    let snapshot = run(&config).await.unwrap();
+
+    let by_login: HashMap<&str, _> = snapshot
+        .accounts
+        .iter()
+        .map(|a| (a.login.as_str(), a))
+        .collect();
+    assert_eq!(
+        by_login.len(),
+        5,
+        "the deleted user is hidden: {by_login:?}"
+    );
+    assert!(!by_login.contains_key("dan@example.com"));
+    let ada = by_login["Ada.Lovelace@Example.com"];
+    assert_eq!(
+        ada.identifiers,
+        [
+            "ada.lovelace@example.com",
+            "ada.lovelace@example.test-google-a.com",
+            "ada@example.com"
+        ]
+    );
+    assert_eq!(ada.status, AccountStatus::Active);
+    assert_eq!(by_login["bob@example.com"].status, AccountStatus::Suspended);
+    assert_eq!(
+        by_login["bob@example.com"].raw_status,
+        "suspended=true,archived=false"
+    );
+    assert_eq!(
+        by_login["carol@example.com"].status,
+        AccountStatus::Suspended
+    );
+    assert_eq!(
+        by_login["carol@example.com"].raw_status,
+        "suspended=false,archived=true"
+    );
+    assert_eq!(by_login["erin@example.com"].status, AccountStatus::Active);
+    assert!(
+        snapshot.accounts.iter().all(|a| a
+            .identifiers
+            .iter()
+            .all(|i| !i.contains("recovery.example"))),
+        "the recovery email is never an identifier"
+    );
+}
+
+#[tokio::test]
+async fn quota_errors_back_off_and_the_sync_completes() {
+    let directory = directory_with_admin(Directory::generate(11, 300, "example.com"));
+    let visible = directory
+        .people
+        .iter()
+        .filter(|p| p.state != PersonState::Deprovisioned)
+        .count();
+    let (sim, mut config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    config.page_size = 100;
+    sim.faults()
+        .push(FaultRule::new(USERS, quota_fault("userRateLimitExceeded")).skip(1));
+    // After the first page: a 403 userRateLimitExceeded, a 403 quotaExceeded and a 429.
+    sim.faults()
+        .push(FaultRule::new(USERS, quota_fault("quotaExceeded")));
+    sim.faults()
+        .push(FaultRule::new(USERS, quota_fault("rateLimitExceeded")));
+
+    let snapshot = run(&config).await.unwrap();
+
+    assert_eq!(snapshot.accounts.len(), visible);
+    assert_eq!(sim.requests().users, visible.div_ceil(100) as u64 + 3);
+}
+
+#[tokio::test]
+async fn endless_quota_errors_give_up_with_a_clear_error() {
+    let directory = directory_with_admin(Directory::generate(11, 20, "example.com"));
+    let (sim, config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    sim.faults()
+        .push(FaultRule::new(USERS, quota_fault("rateLimitExceeded")).times(50));
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            IdpError::Net(NetError::RetriesExhausted { attempts: 5, .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("rateLimitExceeded"), "{err}");
+}
+
+#[tokio::test]
+async fn an_access_token_expiring_mid_paging_is_renewed() {
+    let directory = directory_with_admin(Directory::generate(3, 450, "example.com"));
+    let visible = directory
+        .people
+        .iter()
+        .filter(|p| p.state != PersonState::Deprovisioned)
+        .count();
+    let (sim, mut config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    config.page_size = 100;
+    sim.faults()
+        .push(FaultRule::new(USERS, Fault::ExpireToken).skip(2));
+
+    let snapshot = run(&config).await.unwrap();
+
+    assert_eq!(snapshot.accounts.len(), visible);
+    let ids: HashSet<_> = snapshot.accounts.iter().map(|a| &a.id).collect();
+    assert_eq!(ids.len(), visible);
+    assert_eq!(sim.tokens_issued(), 2);
+    assert_eq!(sim.requests().token, 2);
+}
+
+#[tokio::test]
+async fn cut_off_and_non_json_pages_are_fetched_again() {
+    let directory = directory_with_admin(Directory::generate(5, 250, "example.com"));
+    let visible = directory
+        .people
+        .iter()
+        .filter(|p| p.state != PersonState::Deprovisioned)
+        .count();
+    let (sim, mut config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    config.page_size = 100;
+    sim.faults()
+        .push(FaultRule::new(USERS, Fault::TruncateBody).skip(1));
+    sim.faults()
+        .push(FaultRule::new(USERS, Fault::NotJson).skip(1));
+
+    let snapshot = run(&config).await.unwrap();
+
+    assert_eq!(snapshot.accounts.len(), visible);
+    assert_eq!(sim.requests().users, visible.div_ceil(100) as u64 + 2);
+}
+
+#[tokio::test]
+async fn a_page_that_never_parses_is_a_protocol_error() {
+    let directory = directory_with_admin(Directory::generate(5, 20, "example.com"));
+    let (sim, config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    sim.faults()
+        .push(FaultRule::new(USERS, Fault::NotJson).times(20));
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(matches!(err, IdpError::Protocol { .. }), "{err}");
+    assert!(
+        err.to_string().contains("Service temporarily unavailable"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_service_account_without_domain_wide_delegation_is_a_permission_error() {
+    let mut options = GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT);
+    options.delegated = false;
+    let (sim, config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        options,
+    )
+    .await;
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(matches!(err, IdpError::Permission { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("unauthorized_client"), "{text}");
+    assert!(text.contains("domain-wide delegation"), "{text}");
+    assert!(text.contains("admin.directory.user.readonly"), "{text}");
+    assert_eq!(sim.requests().users, 0);
+}
+
+#[tokio::test]
+async fn a_subject_who_is_not_an_admin_gets_the_403_with_the_delegation_hint() {
+    let directory = directory_with_admin(Directory::from_people(vec![Person::active(
+        0,
+        "eve@example.com",
+    )]));
+    let (sim, mut config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    config.subject = "eve@example.com".into();
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(matches!(err, IdpError::Permission { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("Not Authorized to access this resource/api"),
+        "{text}"
+    );
+    assert!(text.contains("must be a Workspace admin"), "{text}");
+    assert_eq!(sim.requests().users, 1, "a permission error is not retried");
+}
+
+#[tokio::test]
+async fn an_unknown_subject_is_refused_at_the_token_endpoint() {
+    let (_sim, mut config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+    )
+    .await;
+    config.subject = "nobody@elsewhere.example".into();
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(matches!(err, IdpError::Permission { .. }), "{err}");
+    assert!(err.to_string().contains("unauthorized_client"), "{err}");
+}
+
+#[tokio::test]
+async fn wrong_service_account_credentials_fail_auth_without_leaking_the_key() {
+    let (sim, mut config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+    )
+    .await;
+    config.service_account_email = "someone-else@other.iam.gserviceaccount.com".into();
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(matches!(err, IdpError::Auth { .. }), "{err}");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("invalid_grant"), "{text}");
+    let key = test_key_pem();
+    let body: String = key
+        .expose()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    for chunk in body.as_bytes().chunks(16) {
+        assert!(
+            !text.contains(std::str::from_utf8(chunk).unwrap()),
+            "key material in: {text}"
+        );
+    }
+    assert!(!text.contains("eyJ"), "a JWT (the assertion) in: {text}");
+    assert_eq!(sim.requests().users, 0);
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_an_auth_error() {
+    let (sim, config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+    )
+    .await;
+    sim.faults()
+        .push(FaultRule::new("/token", Fault::RevokeCredential));
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(matches!(err, IdpError::Auth { .. }), "{err}");
+    assert!(err.to_string().contains("Invalid JWT Signature"), "{err}");
+}
+
+#[tokio::test]
+async fn a_host_that_is_not_google_is_a_protocol_error() {
+    use axum::routing::any;
+    let (sim, mut config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+    )
+    .await;
+    let json_app = axum::Router::new().fallback(any(|| async {
+        axum::Json(serde_json::json!({"hello": "world"}))
+    }));
+    let html_app = axum::Router::new().fallback(any(|| async {
+        axum::response::Html("<html><body>Welcome to nginx!</body></html>")
+    }));
+    let json_host = idgap_sim::server::serve(json_app, 0).await.unwrap();
+    let html_host = idgap_sim::server::serve(html_app, 0).await.unwrap();
+
+    config.api_base_url = Some(json_host.base_url());
+    let err = run(&config).await.unwrap_err();
+    assert!(matches!(err, IdpError::Protocol { .. }), "{err}");
+    assert!(err.to_string().contains("really the Google API"), "{err}");
+
+    config.api_base_url = Some(html_host.base_url());
+    let err = run(&config).await.unwrap_err();
+    assert!(matches!(err, IdpError::Protocol { .. }), "{err}");
+    assert!(err.to_string().contains("Welcome to nginx"), "{err}");
+
+    config.api_base_url = Some(sim.base_url());
+    config.token_url = Some(format!("{}/token", html_host.base_url()));
+    let err = run(&config).await.unwrap_err();
+    assert!(matches!(err, IdpError::Protocol { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_assertion_asks_only_for_the_delegated_readonly_scope() {
+    // The simulator checks iss, aud, scope, iat/exp (at most an hour apart) and sub, so a
+    // sync that succeeds proves the claims. Once the Admin console authorises a different
+    // scope instead, the same assertion is refused.
+    let (sim, config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+    )
+    .await;
+    run(&config).await.unwrap();
+    sim.update_options(|o| {
+        o.delegated_scopes = vec!["https://www.googleapis.com/auth/admin.directory.user".into()]
+    });
+    let err = run(&config).await.unwrap_err();
+    assert!(matches!(err, IdpError::Permission { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_service_account_json_key_file_works_end_to_end() {
+    let directory = directory_with_admin(Directory::generate(2, 40, "example.com"));
+    let visible = directory
+        .people
+        .iter()
+        .filter(|p| p.state != PersonState::Deprovisioned)
+        .count();
+    let sim = GoogleSim::start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT))
+        .await
+        .unwrap();
+    let key_file = serde_json::json!({
+        "type": "service_account",
+        "project_id": "idgap-test",
+        "private_key_id": "0123456789abcdef",
+        "private_key": test_key_pem().expose(),
+        "client_email": SERVICE_ACCOUNT,
+        "client_id": "104857600000000000042",
+        "token_uri": sim.token_url(),
+    });
+    let mut config =
+        GoogleConfig::from_service_account_json(&SecretString::new(key_file.to_string()), ADMIN)
+            .unwrap();
+    config.api_base_url = Some(sim.base_url());
+
+    let snapshot = run(&config).await.unwrap();
+
+    assert_eq!(snapshot.accounts.len(), visible);
+}
