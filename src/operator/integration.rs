@@ -98,7 +98,12 @@ impl SyncStepError {
         match self {
             SyncStepError::Resolve(_) | SyncStepError::HostNotAllowed(_) => true,
             SyncStepError::Directory(DirectoryError::NotFound(_)) => true,
-            SyncStepError::Salesforce(_) => self.reason() == "HostNotAllowed",
+            SyncStepError::Salesforce(_) => {
+                matches!(
+                    self.reason(),
+                    "HostNotAllowed" | "InvalidPrivateKey" | "NotSalesforce"
+                )
+            }
             _ => false,
         }
     }
@@ -111,11 +116,8 @@ impl SyncStepError {
                 | ResolveError::EmptyValue { .. },
             ) => Some(false),
             SyncStepError::Salesforce(_) => {
-                let r = self.reason();
-                let auth = ["Auth", "Credential", "Grant", "Token", "Login"]
-                    .iter()
-                    .any(|w| r.contains(w));
-                if auth { Some(false) } else { None }
+                matches!(self.reason(), "AuthenticationFailed" | "InvalidPrivateKey")
+                    .then_some(false)
             }
             _ => None,
         }

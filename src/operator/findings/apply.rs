@@ -133,9 +133,10 @@ pub struct WriteCounts {
     pub kept: usize,
 }
 
-enum Op<'a> {
-    Create(&'a DesiredFinding),
-    Update(&'a DesiredFinding),
+/// Owned, so the write futures are `'static`-friendly inside the controller's task.
+enum Op {
+    Create(DesiredFinding),
+    Update(DesiredFinding),
     Delete(String),
 }
 
@@ -151,8 +152,8 @@ pub async fn apply_plan(
     let ops: Vec<Op> = plan
         .create
         .iter()
-        .map(|d| Op::Create(d))
-        .chain(plan.update.iter().map(|d| Op::Update(d)))
+        .map(|d| Op::Create((*d).clone()))
+        .chain(plan.update.iter().map(|d| Op::Update((*d).clone())))
         .chain(plan.delete.iter().cloned().map(Op::Delete))
         .collect();
     let attempted = ops.len();
@@ -160,9 +161,10 @@ pub async fn apply_plan(
     let results: Vec<(Op, Result<(), kube::Error>)> = stream::iter(ops)
         .map(|op| {
             let pp = pp.clone();
+            let api = api.clone();
             async move {
                 let r = match &op {
-                    Op::Create(d) => create(api, d, &pp, now).await,
+                    Op::Create(d) => create(&api, d, &pp, now).await,
                     Op::Update(d) => api
                         .patch(&d.name, &pp, &Patch::Apply(&d.object))
                         .await
@@ -192,12 +194,12 @@ pub async fn apply_plan(
             (Op::Create(d), Ok(())) => {
                 counts.created += 1;
                 metrics.finding_write("create");
-                known.insert(d.name.clone(), existing_of(d));
+                known.insert(d.name.clone(), existing_of(&d));
             }
             (Op::Update(d), Ok(())) => {
                 counts.updated += 1;
                 metrics.finding_write("update");
-                known.insert(d.name.clone(), existing_of(d));
+                known.insert(d.name.clone(), existing_of(&d));
             }
             (Op::Delete(name), Ok(())) => {
                 counts.deleted += 1;
