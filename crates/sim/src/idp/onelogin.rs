@@ -325,10 +325,12 @@ fn spend(shared: &Shared) -> (u64, u64, u64, bool) {
         *window = (now, 0);
     }
     window.1 += 1;
+    // Whole seconds, rounded up: a client that waits this long finds the window reset.
     let reset = options
         .rate_window
         .saturating_sub(now.duration_since(window.0))
-        .as_secs();
+        .as_millis()
+        .div_ceil(1000) as u64;
     let over = window.1 > options.rate_limit;
     (
         options.rate_limit,
