@@ -41,7 +41,8 @@ impl Budget {
     fn record(&self, resp: &HttpResponse) {
         if let Some((used, limit)) = resp.header("sforce-limit-info").and_then(parse_limit_info) {
             self.calls.fetch_add(1, Ordering::Relaxed);
-            self.used.store(used, Ordering::Relaxed);
+            // Concurrent responses arrive out of order; the highest figure is the latest.
+            self.used.fetch_max(used, Ordering::Relaxed);
             self.limit.store(limit, Ordering::Relaxed);
         }
     }

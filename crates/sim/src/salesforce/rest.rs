@@ -42,7 +42,8 @@ impl Visibility for Access<'_> {
 
 /// Checks the session and spends one API call. `Err` is the response to send.
 fn begin(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<(usize, (u64, u64)), Response> {
-    let Some(user) = shared.session_user(uri.path(), bearer(headers)) else {
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let Some(user) = shared.session_user(path, bearer(headers)) else {
         return Err(rest_error(
             StatusCode::UNAUTHORIZED,
             "INVALID_SESSION_ID",
