@@ -60,7 +60,7 @@ pub(crate) fn parse_json<T: DeserializeOwned, R>(
                 provider,
                 target: target.to_string(),
                 detail: format!(
-                    "the JSON is not a {provider} answer ({e}); {not_provider_hint}. Body starts: {}",
+                    "the JSON is not what {provider} sends ({e}); {not_provider_hint}. Body starts: {}",
                     resp.body_excerpt()
                 ),
             }))
