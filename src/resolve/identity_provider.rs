@@ -25,7 +25,10 @@ pub fn identity_provider_secret_refs(spec: &IdentityProviderSpec) -> Vec<(String
             refs.push(("spec.okta.apiToken".into(), t.clone()));
         }
         if let Some(a) = &o.service_app {
-            refs.push(("spec.okta.serviceApp.privateKey".into(), a.private_key.clone()));
+            refs.push((
+                "spec.okta.serviceApp.privateKey".into(),
+                a.private_key.clone(),
+            ));
         }
     }
     if let Some(e) = &spec.entra_id {
@@ -33,11 +36,17 @@ pub fn identity_provider_secret_refs(spec: &IdentityProviderSpec) -> Vec<(String
             refs.push(("spec.entraId.clientSecret".into(), s.clone()));
         }
         if let Some(c) = &e.certificate {
-            refs.push(("spec.entraId.certificate.privateKey".into(), c.private_key.clone()));
+            refs.push((
+                "spec.entraId.certificate.privateKey".into(),
+                c.private_key.clone(),
+            ));
         }
     }
     if let Some(g) = &spec.google_workspace {
-        refs.push(("spec.googleWorkspace.serviceAccountKey".into(), g.service_account_key.clone()));
+        refs.push((
+            "spec.googleWorkspace.serviceAccountKey".into(),
+            g.service_account_key.clone(),
+        ));
     }
     if let Some(j) = &spec.jump_cloud {
         refs.push(("spec.jumpCloud.apiKey".into(), j.api_key.clone()));
@@ -90,7 +99,15 @@ pub fn resolve_identity_provider(
             (Some(t), None) => OktaAuth::ApiToken(read(secrets, ns, "spec.okta.apiToken", t)?),
             (None, Some(a)) => OktaAuth::ServiceApp {
                 client_id: a.client_id.trim().to_string(),
-                private_key_pem: pem(read(secrets, ns, "spec.okta.serviceApp.privateKey", &a.private_key)?, "spec.okta.serviceApp.privateKey")?,
+                private_key_pem: pem(
+                    read(
+                        secrets,
+                        ns,
+                        "spec.okta.serviceApp.privateKey",
+                        &a.private_key,
+                    )?,
+                    "spec.okta.serviceApp.privateKey",
+                )?,
                 key_id: a.key_id.clone(),
                 dpop: a.dpop,
             },
@@ -118,7 +135,15 @@ pub fn resolve_identity_provider(
             },
             (None, Some(c)) => EntraAuth::Certificate {
                 client_id,
-                private_key_pem: pem(read(secrets, ns, "spec.entraId.certificate.privateKey", &c.private_key)?, "spec.entraId.certificate.privateKey")?,
+                private_key_pem: pem(
+                    read(
+                        secrets,
+                        ns,
+                        "spec.entraId.certificate.privateKey",
+                        &c.private_key,
+                    )?,
+                    "spec.entraId.certificate.privateKey",
+                )?,
                 certificate_thumbprint: c.thumbprint.replace(':', "").to_ascii_uppercase(),
             },
             _ => {
@@ -138,9 +163,16 @@ pub fn resolve_identity_provider(
     } else if let Some(g) = &spec.google_workspace {
         check_url("spec.googleWorkspace.tokenUrl", g.token_url.as_deref())?;
         check_url("spec.googleWorkspace.apiBaseUrl", g.api_base_url.as_deref())?;
-        let key = read(secrets, ns, "spec.googleWorkspace.serviceAccountKey", &g.service_account_key)?;
-        let mut config = GoogleConfig::from_service_account_json(&key, g.subject.trim())
-            .map_err(|e| ResolveError::invalid("spec.googleWorkspace.serviceAccountKey", e.to_string()))?;
+        let key = read(
+            secrets,
+            ns,
+            "spec.googleWorkspace.serviceAccountKey",
+            &g.service_account_key,
+        )?;
+        let mut config =
+            GoogleConfig::from_service_account_json(&key, g.subject.trim()).map_err(|e| {
+                ResolveError::invalid("spec.googleWorkspace.serviceAccountKey", e.to_string())
+            })?;
         if g.customer.is_some() {
             config.customer = g.customer.clone();
         }
@@ -182,7 +214,10 @@ fn check_url(field: &str, value: Option<&str>) -> Result<(), ResolveError> {
     let Some(v) = value else { return Ok(()) };
     match url::Url::parse(v) {
         Ok(u) if matches!(u.scheme(), "https" | "http") && u.host_str().is_some() => Ok(()),
-        _ => Err(ResolveError::invalid(field, format!("`{v}` is not an absolute https:// URL"))),
+        _ => Err(ResolveError::invalid(
+            field,
+            format!("`{v}` is not an absolute https:// URL"),
+        )),
     }
 }
 

@@ -28,26 +28,39 @@ pub struct IntegrationPlan {
     pub audit_window_start: Timestamp,
 }
 
-pub const DEFAULT_API_VERSION: &str = "v62.0";
-
 /// Every Secret reference in the spec, with its field path.
 pub fn integration_secret_refs(spec: &SalesforceIntegrationSpec) -> Vec<(String, SecretKeyRef)> {
     let mut refs = Vec::new();
     let a = &spec.auth;
     if let Some(r) = &a.refresh_token {
-        refs.push(("spec.auth.refreshToken.clientId".into(), r.client_id.clone()));
+        refs.push((
+            "spec.auth.refreshToken.clientId".into(),
+            r.client_id.clone(),
+        ));
         if let Some(s) = &r.client_secret {
             refs.push(("spec.auth.refreshToken.clientSecret".into(), s.clone()));
         }
-        refs.push(("spec.auth.refreshToken.refreshToken".into(), r.refresh_token.clone()));
+        refs.push((
+            "spec.auth.refreshToken.refreshToken".into(),
+            r.refresh_token.clone(),
+        ));
     }
     if let Some(j) = &a.jwt_bearer {
         refs.push(("spec.auth.jwtBearer.clientId".into(), j.client_id.clone()));
-        refs.push(("spec.auth.jwtBearer.privateKey".into(), j.private_key.clone()));
+        refs.push((
+            "spec.auth.jwtBearer.privateKey".into(),
+            j.private_key.clone(),
+        ));
     }
     if let Some(c) = &a.client_credentials {
-        refs.push(("spec.auth.clientCredentials.clientId".into(), c.client_id.clone()));
-        refs.push(("spec.auth.clientCredentials.clientSecret".into(), c.client_secret.clone()));
+        refs.push((
+            "spec.auth.clientCredentials.clientId".into(),
+            c.client_id.clone(),
+        ));
+        refs.push((
+            "spec.auth.clientCredentials.clientSecret".into(),
+            c.client_secret.clone(),
+        ));
     }
     refs
 }
@@ -70,7 +83,10 @@ pub fn resolve_integration(
     if interval < Duration::from_secs(60) {
         return Err(ResolveError::invalid(
             "spec.interval",
-            format!("`{}` is shorter than the 1m minimum; each sync spends Salesforce API calls", spec.interval),
+            format!(
+                "`{}` is shorter than the 1m minimum; each sync spends Salesforce API calls",
+                spec.interval
+            ),
         ));
     }
     let lookback = duration(&spec.audit_lookback, "spec.auditLookback")?;
@@ -80,7 +96,10 @@ pub fn resolve_integration(
             "Salesforce keeps the setup audit trail for 180 days; use 4320h or less",
         ));
     }
-    let event_retention = duration(&spec.findings.event_retention, "spec.findings.eventRetention")?;
+    let event_retention = duration(
+        &spec.findings.event_retention,
+        "spec.findings.eventRetention",
+    )?;
 
     let login = match (&spec.environment, &spec.login_url) {
         (Some(_), Some(_)) => {
@@ -92,7 +111,10 @@ pub fn resolve_integration(
         (_, Some(url)) => {
             let url = url.trim_end_matches('/').to_string();
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(ResolveError::invalid("spec.loginUrl", "must be an https:// URL"));
+                return Err(ResolveError::invalid(
+                    "spec.loginUrl",
+                    "must be an https:// URL",
+                ));
             }
             LoginHost::MyDomain(url)
         }
@@ -105,9 +127,16 @@ pub fn resolve_integration(
     let window_start = now
         .checked_sub(signed(lookback))
         .map_err(|_| ResolveError::invalid("spec.auditLookback", "too long"))?;
-    let watermark = match obj.status.as_ref().and_then(|s| s.audit_watermark.as_deref()) {
+    let watermark = match obj
+        .status
+        .as_ref()
+        .and_then(|s| s.audit_watermark.as_deref())
+    {
         Some(w) => Some(w.parse::<Timestamp>().map_err(|_| {
-            ResolveError::invalid("status.auditWatermark", format!("`{w}` is not an RFC 3339 time"))
+            ResolveError::invalid(
+                "status.auditWatermark",
+                format!("`{w}` is not an RFC 3339 time"),
+            )
         })?),
         None => None,
     };
@@ -116,17 +145,13 @@ pub fn resolve_integration(
         _ => window_start,
     };
 
-    let salesforce = SalesforceConfig {
-        login,
-        auth,
-        api_version: spec
-            .api_version
-            .clone()
-            .unwrap_or_else(|| DEFAULT_API_VERSION.to_string()),
-        max_api_usage_share: f64::from(spec.max_api_usage_percent.unwrap_or(80)) / 100.0,
-        audit_since,
-        batch_size: 2000,
-    };
+    let mut salesforce = SalesforceConfig::new(login, auth, audit_since);
+    if let Some(v) = &spec.api_version {
+        salesforce.api_version = v.clone();
+    }
+    if let Some(pct) = spec.max_api_usage_percent {
+        salesforce.max_api_usage_share = f64::from(pct) / 100.0;
+    }
 
     Ok(IntegrationPlan {
         name,
@@ -151,10 +176,14 @@ fn resolve_auth(
     ns: &str,
 ) -> Result<SalesforceAuth, ResolveError> {
     let a = &spec.auth;
-    let set = [a.refresh_token.is_some(), a.jwt_bearer.is_some(), a.client_credentials.is_some()]
-        .into_iter()
-        .filter(|x| *x)
-        .count();
+    let set = [
+        a.refresh_token.is_some(),
+        a.jwt_bearer.is_some(),
+        a.client_credentials.is_some(),
+    ]
+    .into_iter()
+    .filter(|x| *x)
+    .count();
     if set != 1 {
         return Err(ResolveError::invalid(
             "spec.auth",
@@ -169,11 +198,21 @@ fn resolve_auth(
                 .as_ref()
                 .map(|s| read(secrets, ns, "spec.auth.refreshToken.clientSecret", s))
                 .transpose()?,
-            refresh_token: read(secrets, ns, "spec.auth.refreshToken.refreshToken", &r.refresh_token)?,
+            refresh_token: read(
+                secrets,
+                ns,
+                "spec.auth.refreshToken.refreshToken",
+                &r.refresh_token,
+            )?,
         });
     }
     if let Some(j) = &a.jwt_bearer {
-        let key = read(secrets, ns, "spec.auth.jwtBearer.privateKey", &j.private_key)?;
+        let key = read(
+            secrets,
+            ns,
+            "spec.auth.jwtBearer.privateKey",
+            &j.private_key,
+        )?;
         if !key.expose().contains("PRIVATE KEY-----") {
             return Err(ResolveError::invalid(
                 "spec.auth.jwtBearer.privateKey",
@@ -186,10 +225,23 @@ fn resolve_auth(
             private_key_pem: key,
         });
     }
-    let c = a.client_credentials.as_ref().expect("one auth method is set");
+    let c = a
+        .client_credentials
+        .as_ref()
+        .expect("one auth method is set");
     Ok(SalesforceAuth::ClientCredentials {
-        client_id: read_plain(secrets, ns, "spec.auth.clientCredentials.clientId", &c.client_id)?,
-        client_secret: read(secrets, ns, "spec.auth.clientCredentials.clientSecret", &c.client_secret)?,
+        client_id: read_plain(
+            secrets,
+            ns,
+            "spec.auth.clientCredentials.clientId",
+            &c.client_id,
+        )?,
+        client_secret: read(
+            secrets,
+            ns,
+            "spec.auth.clientCredentials.clientSecret",
+            &c.client_secret,
+        )?,
     })
 }
 
@@ -220,7 +272,12 @@ fn policy(spec: &SalesforceIntegrationSpec) -> Result<Policy, ResolveError> {
     policy.domain_aliases = rules
         .domain_aliases
         .iter()
-        .map(|a| (a.domain.trim().to_lowercase(), a.same_as.trim().to_lowercase()))
+        .map(|a| {
+            (
+                a.domain.trim().to_lowercase(),
+                a.same_as.trim().to_lowercase(),
+            )
+        })
         .collect();
     if let Some(pct) = rules.idp_shrink_percent {
         policy.idp_shrink_threshold = f64::from(pct) / 100.0;
@@ -232,17 +289,26 @@ fn policy(spec: &SalesforceIntegrationSpec) -> Result<Policy, ResolveError> {
         .map(|(i, e)| {
             let field = format!("spec.exclusions[{i}]");
             if e.users.iter().any(|u| u.trim().is_empty()) {
-                return Err(ResolveError::invalid(format!("{field}.users"), "contains an empty entry"));
+                return Err(ResolveError::invalid(
+                    format!("{field}.users"),
+                    "contains an empty entry",
+                ));
             }
             if e.reason.trim().is_empty() {
-                return Err(ResolveError::invalid(format!("{field}.reason"), "must say why the exclusion exists"));
+                return Err(ResolveError::invalid(
+                    format!("{field}.reason"),
+                    "must say why the exclusion exists",
+                ));
             }
             let expires = e
                 .expires
                 .as_deref()
                 .map(|d| {
                     d.parse::<jiff::civil::Date>().map_err(|_| {
-                        ResolveError::invalid(format!("{field}.expires"), format!("`{d}` is not a calendar date (YYYY-MM-DD)"))
+                        ResolveError::invalid(
+                            format!("{field}.expires"),
+                            format!("`{d}` is not a calendar date (YYYY-MM-DD)"),
+                        )
                     })
                 })
                 .transpose()?;

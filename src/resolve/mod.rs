@@ -6,7 +6,9 @@ mod identity_provider;
 mod integration;
 mod secrets;
 
-pub use identity_provider::{IdentityProviderPlan, identity_provider_secret_refs, resolve_identity_provider};
+pub use identity_provider::{
+    IdentityProviderPlan, identity_provider_secret_refs, resolve_identity_provider,
+};
 pub use integration::{IntegrationPlan, integration_secret_refs, resolve_integration};
 pub use secrets::{SecretMap, SecretSource};
 
@@ -14,7 +16,9 @@ pub use secrets::{SecretMap, SecretSource};
 /// operator reports it as `Stalled`, and the CLI exits with code 2.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    #[error("{field}: Secret `{secret}` not found in namespace `{namespace}`; create it or fix the reference")]
+    #[error(
+        "{field}: Secret `{secret}` not found in namespace `{namespace}`; create it or fix the reference"
+    )]
     SecretNotFound {
         field: String,
         secret: String,

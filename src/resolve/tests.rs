@@ -72,7 +72,10 @@ fn refresh_token_integration_with_defaults() {
         }
         other => panic!("wrong auth {other:?}"),
     }
-    assert_eq!(plan.policy.admin_profiles, vec!["System Administrator".to_string()]);
+    assert_eq!(
+        plan.policy.admin_profiles,
+        vec!["System Administrator".to_string()]
+    );
 }
 
 #[test]
@@ -83,8 +86,14 @@ fn audit_watermark_moves_the_read_window_but_not_the_finding_window() {
         ..Default::default()
     });
     let plan = resolve_integration(&obj, &secrets(), now()).unwrap();
-    assert_eq!(plan.salesforce.audit_since, "2026-11-30T11:00:00Z".parse::<Timestamp>().unwrap());
-    assert_eq!(plan.audit_window_start, "2026-11-23T12:00:00Z".parse::<Timestamp>().unwrap());
+    assert_eq!(
+        plan.salesforce.audit_since,
+        "2026-11-30T11:00:00Z".parse::<Timestamp>().unwrap()
+    );
+    assert_eq!(
+        plan.audit_window_start,
+        "2026-11-23T12:00:00Z".parse::<Timestamp>().unwrap()
+    );
 }
 
 #[test]
@@ -92,7 +101,10 @@ fn login_hosts() {
     let sandbox = BASE.replace("interval: 1h", "interval: 1h\n  environment: sandbox");
     let plan = resolve_integration(&integration(&sandbox), &secrets(), now()).unwrap();
     assert!(matches!(plan.salesforce.login, LoginHost::Sandbox));
-    let mydomain = BASE.replace("interval: 1h", "interval: 1h\n  loginUrl: https://acme.my.salesforce.com/");
+    let mydomain = BASE.replace(
+        "interval: 1h",
+        "interval: 1h\n  loginUrl: https://acme.my.salesforce.com/",
+    );
     let plan = resolve_integration(&integration(&mydomain), &secrets(), now()).unwrap();
     match plan.salesforce.login {
         LoginHost::MyDomain(url) => assert_eq!(url, "https://acme.my.salesforce.com"),
@@ -109,12 +121,21 @@ fn policy_from_rules_and_exclusions() {
     let p = &plan.policy;
     assert_eq!(p.disabled_rules, vec![RuleId::SessionIpNotEnforced]);
     assert_eq!(p.admin_profiles.len(), 2);
-    assert_eq!(p.severity_overrides, vec![(RuleId::UserNotInIdp, idgap_model::Severity::Medium)]);
-    assert_eq!(p.domain_aliases, vec![("acme.io".to_string(), "acme.com".to_string())]);
+    assert_eq!(
+        p.severity_overrides,
+        vec![(RuleId::UserNotInIdp, idgap_model::Severity::Medium)]
+    );
+    assert_eq!(
+        p.domain_aliases,
+        vec![("acme.io".to_string(), "acme.com".to_string())]
+    );
     assert!((p.idp_shrink_threshold - 0.3).abs() < 1e-9);
     assert_eq!(p.exclusions.len(), 1);
     assert_eq!(p.exclusions[0].rule, Some(RuleId::UserNotInIdp));
-    assert_eq!(p.exclusions[0].expires, Some(jiff::civil::date(2027, 6, 30)));
+    assert_eq!(
+        p.exclusions[0].expires,
+        Some(jiff::civil::date(2027, 6, 30))
+    );
 }
 
 #[test]
@@ -125,18 +146,30 @@ fn errors_name_the_field_and_never_the_secret() {
     let err = resolve_integration(&integration(BASE), &s, now()).unwrap_err();
     assert_eq!(err.reason(), "SecretNotFound");
     assert_eq!(err.field(), "spec.auth.refreshToken.clientId");
-    assert!(err.to_string().contains("Secret `sf` not found in namespace `security`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Secret `sf` not found in namespace `security`"),
+        "{err}"
+    );
 
     // Key missing.
     let mut s = SecretMap::new("security");
-    s.insert("sf", "client_id", "id").insert("sf", "client_secret", "s3cr3t-client");
+    s.insert("sf", "client_id", "id")
+        .insert("sf", "client_secret", "s3cr3t-client");
     let err = resolve_integration(&integration(BASE), &s, now()).unwrap_err();
     assert_eq!(err.reason(), "SecretKeyNotFound");
-    assert!(err.to_string().contains("spec.auth.refreshToken.refreshToken"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("spec.auth.refreshToken.refreshToken"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("s3cr3t-client"));
 
     // Cross-namespace reference.
-    let yaml = BASE.replace("refreshToken: { name: sf, key: refresh_token }", "refreshToken: { name: sf, key: refresh_token, namespace: kube-system }");
+    let yaml = BASE.replace(
+        "refreshToken: { name: sf, key: refresh_token }",
+        "refreshToken: { name: sf, key: refresh_token, namespace: kube-system }",
+    );
     let err = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap_err();
     assert_eq!(err.reason(), "CrossNamespaceReference");
     assert!(err.to_string().contains("kube-system"), "{err}");
@@ -145,19 +178,33 @@ fn errors_name_the_field_and_never_the_secret() {
 #[test]
 fn what_the_schema_cannot_express_is_refused_here() {
     let cases = [
-        (BASE.replace("interval: 1h", "interval: 10s"), "spec.interval"),
-        (format!("{BASE}  auditLookback: 5000h\n"), "spec.auditLookback"),
         (
-            format!("{BASE}  exclusions:\n    - users: [a@b.c]\n      reason: x\n      expires: \"2027-02-30\"\n"),
+            BASE.replace("interval: 1h", "interval: 10s"),
+            "spec.interval",
+        ),
+        (
+            format!("{BASE}  auditLookback: 5000h\n"),
+            "spec.auditLookback",
+        ),
+        (
+            format!(
+                "{BASE}  exclusions:\n    - users: [a@b.c]\n      reason: x\n      expires: \"2027-02-30\"\n"
+            ),
             "spec.exclusions[0].expires",
         ),
         (
             format!("{BASE}  exclusions:\n    - users: [\" \"]\n      reason: x\n"),
             "spec.exclusions[0].users",
         ),
-        (format!("{BASE}  rules:\n    adminProfiles: []\n"), "spec.rules.adminProfiles"),
         (
-            BASE.replace("interval: 1h", "interval: 1h\n  environment: sandbox\n  loginUrl: https://acme.my.salesforce.com"),
+            format!("{BASE}  rules:\n    adminProfiles: []\n"),
+            "spec.rules.adminProfiles",
+        ),
+        (
+            BASE.replace(
+                "interval: 1h",
+                "interval: 1h\n  environment: sandbox\n  loginUrl: https://acme.my.salesforce.com",
+            ),
             "spec.loginUrl",
         ),
     ];
@@ -199,7 +246,10 @@ fn identity_provider_errors() {
     let err = resolve_identity_provider(&idp(&empty), &secrets()).unwrap_err();
     assert_eq!(err.reason(), "SecretKeyEmpty");
 
-    let bad_url = OKTA.replace("domain: acme.okta.com", "domain: acme.okta.com\n    baseUrl: not a url");
+    let bad_url = OKTA.replace(
+        "domain: acme.okta.com",
+        "domain: acme.okta.com\n    baseUrl: not a url",
+    );
     let err = resolve_identity_provider(&idp(&bad_url), &secrets()).unwrap_err();
     assert_eq!(err.field(), "spec.okta.baseUrl");
 

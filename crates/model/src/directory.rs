@@ -76,7 +76,10 @@ impl AccountStatus {
     /// Suspended or deprovisioned: the directory has switched this person off. A user whose
     /// every matched account is disabled is stale; a lock or a pending activation is not that.
     pub fn is_disabled(self) -> bool {
-        matches!(self, AccountStatus::Suspended | AccountStatus::Deprovisioned)
+        matches!(
+            self,
+            AccountStatus::Suspended | AccountStatus::Deprovisioned
+        )
     }
 
     pub fn as_str(self) -> &'static str {

@@ -49,7 +49,9 @@ impl std::str::FromStr for Severity {
         Severity::ALL
             .into_iter()
             .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown severity `{s}` (expected critical, high, medium or low)"))
+            .ok_or_else(|| {
+                format!("unknown severity `{s}` (expected critical, high, medium or low)")
+            })
     }
 }
 

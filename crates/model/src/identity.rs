@@ -12,6 +12,9 @@ mod tests {
 
     #[test]
     fn trims_and_lowercases() {
-        assert_eq!(normalize_identifier("  Ada@Example.COM "), "ada@example.com");
+        assert_eq!(
+            normalize_identifier("  Ada@Example.COM "),
+            "ada@example.com"
+        );
     }
 }

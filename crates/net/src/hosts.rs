@@ -114,10 +114,7 @@ impl HostPolicy {
         if explicit {
             return Ok(parsed);
         }
-        let vendor = self.vendor_defaults
-            && VENDOR_HOSTS
-                .iter()
-                .any(|v| host_matches(v, &host));
+        let vendor = self.vendor_defaults && VENDOR_HOSTS.iter().any(|v| host_matches(v, &host));
         if !vendor {
             return Err(HostPolicyError::NotAllowed { host });
         }
@@ -141,7 +138,10 @@ impl HostPattern {
             }
             _ => (raw.clone(), None),
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         if host.is_empty() || host == "*" || host == "*." {
             return Err(bad());
         }
@@ -171,11 +171,16 @@ mod tests {
     #[test]
     fn vendor_hosts_need_tls() {
         let p = HostPolicy::vendors_only();
-        assert!(p.check("https://acme.my.salesforce.com/services/data").is_ok());
+        assert!(
+            p.check("https://acme.my.salesforce.com/services/data")
+                .is_ok()
+        );
         assert!(p.check("https://acme.okta.com/api/v1/users").is_ok());
         assert_eq!(
             p.check("http://acme.okta.com/api/v1/users").unwrap_err(),
-            HostPolicyError::PlainHttp { host: "acme.okta.com".into() }
+            HostPolicyError::PlainHttp {
+                host: "acme.okta.com".into()
+            }
         );
     }
 

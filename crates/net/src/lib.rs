@@ -178,7 +178,8 @@ impl Http {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let req = build(self.client.request(method.clone(), parsed.clone())).timeout(self.timeout);
+            let req =
+                build(self.client.request(method.clone(), parsed.clone())).timeout(self.timeout);
             self.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = match req.send().await {
                 Ok(resp) => {

@@ -73,9 +73,13 @@ mod tests {
         };
         for attempt in 1..10 {
             let d = p.backoff(attempt);
-            let ceiling = Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_millis(800));
+            let ceiling =
+                Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_millis(800));
             assert!(d <= ceiling, "attempt {attempt}: {d:?} > {ceiling:?}");
-            assert!(d >= ceiling / 2, "attempt {attempt}: {d:?} < half of {ceiling:?}");
+            assert!(
+                d >= ceiling / 2,
+                "attempt {attempt}: {d:?} < half of {ceiling:?}"
+            );
         }
     }
 
@@ -84,7 +88,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("retry-after", "3".parse().unwrap());
         assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(parse_retry_after(&h), None);
     }
 }
