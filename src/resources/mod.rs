@@ -2,11 +2,13 @@
 //! and what the operator writes back. The CLI reads the same types from YAML files.
 
 mod common;
+mod crdgen;
 mod finding;
 mod identity_provider;
 mod integration;
 
-pub use common::{Condition, SecretKeyRef, DURATION_PATTERN, parse_duration};
+pub use common::{Condition, DURATION_PATTERN, SecretKeyRef, parse_duration};
+pub use crdgen::{crd_files, crd_yaml, crds, crds_yaml};
 pub use finding::{AccessFinding, AccessFindingSpec, AccessFindingStatus, FindingSubject};
 pub use identity_provider::{
     EntraCertificateSpec, EntraIdSpec, GoogleWorkspaceSpec, IdentityProvider, IdentityProviderSpec,
@@ -16,8 +18,8 @@ pub use integration::{
     ClientCredentialsSpec, DomainAlias, Environment, ExclusionSpec, FindingsSpec,
     IdentityProviderRef, JwtBearerSpec, OrgStatus, RefreshTokenSpec, RuleName, RulesSpec,
     SalesforceAuthSpec, SalesforceIntegration, SalesforceIntegrationSpec,
-    SalesforceIntegrationStatus, SeverityName, SeverityOverride, StatusApiUsage, StatusInventory,
-    StatusSummary, SkippedRuleStatus,
+    SalesforceIntegrationStatus, SeverityName, SeverityOverride, SkippedRuleStatus, StatusApiUsage,
+    StatusInventory, StatusSummary,
 };
 
 pub const GROUP: &str = "idgap.io";
