@@ -10,21 +10,43 @@ use idgap_net::{HostPolicy, Http, NetError, RetryPolicy, SecretString};
 use idgap_sim::faults::{Fault, FaultRule};
 use idgap_sim::idp::google::{GoogleSim, GoogleSimOptions, quota_fault};
 use idgap_sim::idp::{Directory, Person, PersonState};
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 
 const ADMIN: &str = "admin@example.com";
 const SERVICE_ACCOUNT: &str = "idgap-sync@idgap-test.iam.gserviceaccount.com";
 const USERS: &str = "/admin/directory/v1/users";
 
-/// A TEST-ONLY RSA key, generated once per test run.
+/// A TEST-ONLY RSA key pair (private PEM, public PEM), generated once per test run.
+fn test_key() -> &'static (String, String) {
+    static KEY: OnceLock<(String, String)> = OnceLock::new();
+    KEY.get_or_init(generate_key)
+}
+
+/// Another TEST-ONLY key: right format, but not the service account's.
+fn other_key() -> &'static (String, String) {
+    static KEY: OnceLock<(String, String)> = OnceLock::new();
+    KEY.get_or_init(generate_key)
+}
+
+fn generate_key() -> (String, String) {
+    let key =
+        rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("RSA key generation");
+    let private = key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+    let public = key
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    (private, public)
+}
+
 fn test_key_pem() -> SecretString {
-    static KEY: OnceLock<String> = OnceLock::new();
-    let pem = KEY.get_or_init(|| {
-        let key =
-            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("RSA key generation");
-        key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
-    });
-    SecretString::new(pem.clone())
+    SecretString::new(test_key().0.clone())
+}
+
+fn sim_options() -> GoogleSimOptions {
+    let mut options = GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT);
+    options.public_key_pem = Some(test_key().1.clone());
+    options
 }
 
 fn http() -> Http {
@@ -88,11 +110,7 @@ async fn lists_every_user_across_pages_without_gaps_or_duplicates() {
         .iter()
         .filter(|p| p.state != PersonState::Deprovisioned)
         .collect();
-    let (sim, mut config) = start(
-        directory.clone(),
-        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
-    )
-    .await;
+    let (sim, mut config) = start(directory.clone(), sim_options()).await;
     config.page_size = 100;
 
     let snapshot = run(&config).await.unwrap();
@@ -132,7 +150,7 @@ async fn suspended_archived_and_aliases_are_reported_normalised() {
         Person::active(4, "dan@example.com").with_state(PersonState::Deprovisioned),
         Person::active(5, "erin@example.com").with_state(PersonState::Pending),
     ]);
-    let mut options = GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT);
+    let mut options = sim_options();
     options.archived_logins.insert("carol@example.com".into());
     let (_sim, config) = start(directory, options).await;
 
@@ -190,7 +208,7 @@ async fn quota_errors_back_off_and_the_sync_completes() {
         .iter()
         .filter(|p| p.state != PersonState::Deprovisioned)
         .count();
-    let (sim, mut config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    let (sim, mut config) = start(directory, sim_options()).await;
     config.page_size = 100;
     sim.faults()
         .push(FaultRule::new(USERS, quota_fault("userRateLimitExceeded")).skip(1));
@@ -209,7 +227,7 @@ async fn quota_errors_back_off_and_the_sync_completes() {
 #[tokio::test]
 async fn endless_quota_errors_give_up_with_a_clear_error() {
     let directory = directory_with_admin(Directory::generate(11, 20, "example.com"));
-    let (sim, config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    let (sim, config) = start(directory, sim_options()).await;
     sim.faults()
         .push(FaultRule::new(USERS, quota_fault("rateLimitExceeded")).times(50));
 
@@ -233,7 +251,7 @@ async fn an_access_token_expiring_mid_paging_is_renewed() {
         .iter()
         .filter(|p| p.state != PersonState::Deprovisioned)
         .count();
-    let (sim, mut config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    let (sim, mut config) = start(directory, sim_options()).await;
     config.page_size = 100;
     sim.faults()
         .push(FaultRule::new(USERS, Fault::ExpireToken).skip(2));
@@ -255,7 +273,7 @@ async fn cut_off_and_non_json_pages_are_fetched_again() {
         .iter()
         .filter(|p| p.state != PersonState::Deprovisioned)
         .count();
-    let (sim, mut config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    let (sim, mut config) = start(directory, sim_options()).await;
     config.page_size = 100;
     sim.faults()
         .push(FaultRule::new(USERS, Fault::TruncateBody).skip(1));
@@ -271,7 +289,7 @@ async fn cut_off_and_non_json_pages_are_fetched_again() {
 #[tokio::test]
 async fn a_page_that_never_parses_is_a_protocol_error() {
     let directory = directory_with_admin(Directory::generate(5, 20, "example.com"));
-    let (sim, config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    let (sim, config) = start(directory, sim_options()).await;
     sim.faults()
         .push(FaultRule::new(USERS, Fault::NotJson).times(20));
 
@@ -286,7 +304,7 @@ async fn a_page_that_never_parses_is_a_protocol_error() {
 
 #[tokio::test]
 async fn a_service_account_without_domain_wide_delegation_is_a_permission_error() {
-    let mut options = GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT);
+    let mut options = sim_options();
     options.delegated = false;
     let (sim, config) = start(
         directory_with_admin(Directory::generate(1, 5, "example.com")),
@@ -310,7 +328,7 @@ async fn a_subject_who_is_not_an_admin_gets_the_403_with_the_delegation_hint() {
         0,
         "eve@example.com",
     )]));
-    let (sim, mut config) = start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT)).await;
+    let (sim, mut config) = start(directory, sim_options()).await;
     config.subject = "eve@example.com".into();
 
     let err = run(&config).await.unwrap_err();
@@ -329,7 +347,7 @@ async fn a_subject_who_is_not_an_admin_gets_the_403_with_the_delegation_hint() {
 async fn an_unknown_subject_is_refused_at_the_token_endpoint() {
     let (_sim, mut config) = start(
         directory_with_admin(Directory::generate(1, 5, "example.com")),
-        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+        sim_options(),
     )
     .await;
     config.subject = "nobody@elsewhere.example".into();
@@ -344,7 +362,7 @@ async fn an_unknown_subject_is_refused_at_the_token_endpoint() {
 async fn wrong_service_account_credentials_fail_auth_without_leaking_the_key() {
     let (sim, mut config) = start(
         directory_with_admin(Directory::generate(1, 5, "example.com")),
-        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+        sim_options(),
     )
     .await;
     config.service_account_email = "someone-else@other.iam.gserviceaccount.com".into();
@@ -371,10 +389,35 @@ async fn wrong_service_account_credentials_fail_auth_without_leaking_the_key() {
 }
 
 #[tokio::test]
+async fn an_assertion_signed_with_another_key_is_refused() {
+    let (sim, mut config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        sim_options(),
+    )
+    .await;
+    config.private_key_pem = SecretString::new(other_key().0.clone());
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(matches!(err, IdpError::Auth { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("invalid_grant: Invalid JWT Signature."),
+        "{text}"
+    );
+    assert!(text.contains("key has not been deleted"), "{text}");
+    assert!(
+        !text.contains(other_key().0.lines().nth(1).unwrap()),
+        "{text}"
+    );
+    assert_eq!(sim.requests().users, 0);
+}
+
+#[tokio::test]
 async fn a_revoked_key_is_an_auth_error() {
     let (sim, config) = start(
         directory_with_admin(Directory::generate(1, 5, "example.com")),
-        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+        sim_options(),
     )
     .await;
     sim.faults()
@@ -391,7 +434,7 @@ async fn a_host_that_is_not_google_is_a_protocol_error() {
     use axum::routing::any;
     let (sim, mut config) = start(
         directory_with_admin(Directory::generate(1, 5, "example.com")),
-        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+        sim_options(),
     )
     .await;
     let json_app = axum::Router::new().fallback(any(|| async {
@@ -426,7 +469,7 @@ async fn the_assertion_asks_only_for_the_delegated_readonly_scope() {
     // scope instead, the same assertion is refused.
     let (sim, config) = start(
         directory_with_admin(Directory::generate(1, 5, "example.com")),
-        GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT),
+        sim_options(),
     )
     .await;
     run(&config).await.unwrap();
@@ -445,9 +488,7 @@ async fn the_service_account_json_key_file_works_end_to_end() {
         .iter()
         .filter(|p| p.state != PersonState::Deprovisioned)
         .count();
-    let sim = GoogleSim::start(directory, GoogleSimOptions::new(ADMIN, SERVICE_ACCOUNT))
-        .await
-        .unwrap();
+    let sim = GoogleSim::start(directory, sim_options()).await.unwrap();
     let key_file = serde_json::json!({
         "type": "service_account",
         "project_id": "idgap-test",

@@ -2,13 +2,14 @@
 //! (domain-wide delegation) and the Admin SDK Directory API user list.
 //!
 //! Wire behaviour follows `reference/idp-apis.md` §3: `POST /token` takes
-//! `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=…`; the assertion's `aud`,
-//! `scope`, `iat`/`exp` (≤ 1 h apart) and `sub` are checked; an unknown subject or a scope the
-//! service account is not delegated answers 401 `unauthorized_client`; a token for a subject who
-//! is not an admin is issued, and the Directory API then answers 403 "Not Authorized to access
-//! this resource/api". `GET /admin/directory/v1/users` pages with `maxResults` (1–500) and
-//! `nextPageToken`/`pageToken`, hides deleted users unless `showDeleted=true`, and honours the
-//! `fields` partial-response selector.
+//! `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=…`; the assertion's `iss`,
+//! `aud`, `scope`, `iat`/`exp` (≤ 1 h apart), `sub` and, given the public key, its RS256
+//! signature are checked; an unknown subject or a scope the service account is not delegated
+//! answers 401 `unauthorized_client`; a token for a subject who is not an admin is issued, and
+//! the Directory API then answers 403 "Not Authorized to access this resource/api".
+//! `GET /admin/directory/v1/users` pages with `maxResults` (1–500) and
+//! `nextPageToken`/`pageToken`, hides deleted users unless `showDeleted=true` (which lists
+//! only deleted ones), and honours the `fields` partial-response selector.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,6 +56,9 @@ pub struct GoogleSimOptions {
     pub customer_id: String,
     /// Logins rendered `archived: true` instead of their state (Google's archived users).
     pub archived_logins: HashSet<String>,
+    /// The service account key's public half (PEM, SPKI or PKCS#1). When set, assertions
+    /// must carry a valid RS256 signature by its private key, as at Google.
+    pub public_key_pem: Option<String>,
 }
 
 impl GoogleSimOptions {
@@ -68,6 +72,7 @@ impl GoogleSimOptions {
             token_lifetime: Duration::from_secs(3599),
             customer_id: "C01simul8".to_string(),
             archived_logins: HashSet::new(),
+            public_key_pem: None,
         }
     }
 }
@@ -239,7 +244,7 @@ async fn token(State(shared): State<Arc<Shared>>, body: String) -> Response {
     if let Some(Fault::RevokeCredential) = shared.faults.take_protocol("/token") {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", BAD_SIGNATURE);
     }
-    let Some(claims) = form.get("assertion").and_then(|a| decode_assertion(a)) else {
+    let Some(assertion) = form.get("assertion").and_then(|a| decode_assertion(a)) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
@@ -247,6 +252,12 @@ async fn token(State(shared): State<Arc<Shared>>, body: String) -> Response {
         );
     };
     let options = shared.options.lock().unwrap().clone();
+    if let Some(pem) = &options.public_key_pem
+        && !signature_valid(pem, &assertion)
+    {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", BAD_SIGNATURE);
+    }
+    let claims = assertion.claims;
     let str_claim = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
     if str_claim("iss").as_deref() != Some(options.service_account_email.as_str()) {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", BAD_SIGNATURE);
@@ -317,19 +328,44 @@ async fn token(State(shared): State<Arc<Shared>>, body: String) -> Response {
     .into_response()
 }
 
-/// The claim set of a compact JWS, without checking the signature (the simulator trusts the
-/// `iss` it was configured with; signature checking is the real Google's job).
-fn decode_assertion(assertion: &str) -> Option<Value> {
-    let mut parts = assertion.split('.');
-    let header: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts.next()?).ok()?).ok()?;
-    let claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts.next()?).ok()?).ok()?;
-    let signature = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
-    if parts.next().is_some() || header.get("alg")?.as_str()? != "RS256" || signature.len() < 128 {
+/// A compact JWS split into what signature checking needs.
+struct Assertion {
+    signing_input: String,
+    signature: Vec<u8>,
+    claims: Value,
+}
+
+/// Decodes an RS256 JWT; `None` when it is not one.
+fn decode_assertion(assertion: &str) -> Option<Assertion> {
+    let (signing_input, signature) = assertion.rsplit_once('.')?;
+    let (header, claims) = signing_input.split_once('.')?;
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    if header.get("alg")?.as_str()? != "RS256" || signature.len() < 128 {
         return None;
     }
-    Some(claims)
+    Some(Assertion {
+        signing_input: signing_input.to_string(),
+        signature,
+        claims,
+    })
+}
+
+/// RSASSA-PKCS1-v1_5 with SHA-256 over `header.claims`.
+fn signature_valid(public_key_pem: &str, assertion: &Assertion) -> bool {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let key = rsa::RsaPublicKey::from_public_key_pem(public_key_pem)
+        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(public_key_pem));
+    let signature = rsa::pkcs1v15::Signature::try_from(assertion.signature.as_slice());
+    let (Ok(key), Ok(signature)) = (key, signature) else {
+        return false;
+    };
+    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key)
+        .verify(assertion.signing_input.as_bytes(), &signature)
+        .is_ok()
 }
 
 fn unauthenticated() -> Response {
