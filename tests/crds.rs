@@ -839,31 +839,48 @@ async fn every_example_is_accepted_by_the_api_server() {
             .unwrap_or_else(|e| panic!("{} is rejected: {e}", file.display()));
         assert!(!applied.is_empty(), "{} holds no objects", file.display());
         for object in applied {
-            let kind = object.types.unwrap().kind;
-            if kind == "Secret" {
-                // Examples carry obviously fake values in stringData, never real-looking data.
-                let text = serde_json::to_string(&object.data).unwrap();
-                assert!(
-                    !text.contains("\"data\""),
-                    "{}: use stringData in examples",
-                    file.display()
-                );
-            }
-            kinds.insert(kind);
+            kinds.insert(object.types.unwrap().kind);
         }
-        // The same file parses with the crate's own types (what `idgap scan -f` reads).
-        for document in serde_yaml::Deserializer::from_str(&yaml) {
-            let value: serde_yaml::Value = serde::Deserialize::deserialize(document).unwrap();
-            match value["kind"].as_str() {
+        let documents: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(&yaml)
+            .map(|d| serde::Deserialize::deserialize(d).unwrap())
+            .collect();
+        // Secrets use stringData (readable, obviously fake values), and every Secret reference
+        // in the file names a key one of its Secrets holds: the file works as copied.
+        let mut secret_keys = std::collections::BTreeSet::new();
+        for secret in documents.iter().filter(|d| d["kind"] == "Secret") {
+            assert!(
+                secret.get("data").is_none(),
+                "{}: use stringData in examples",
+                file.display()
+            );
+            let name = secret["metadata"]["name"].as_str().unwrap();
+            for key in secret["stringData"].as_object().unwrap().keys() {
+                secret_keys.insert((name.to_string(), key.clone()));
+            }
+        }
+        for document in &documents {
+            match document["kind"].as_str() {
                 Some("SalesforceIntegration") => {
-                    serde_yaml::from_value::<idgap::resources::SalesforceIntegration>(value)
-                        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                    serde_json::from_value::<idgap::resources::SalesforceIntegration>(
+                        document.clone(),
+                    )
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
                 }
                 Some("IdentityProvider") => {
-                    serde_yaml::from_value::<idgap::resources::IdentityProvider>(value)
+                    serde_json::from_value::<idgap::resources::IdentityProvider>(document.clone())
                         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
                 }
-                _ => {}
+                _ => continue,
+            }
+            let mut refs = Vec::new();
+            collect_secret_refs(&document["spec"], &mut refs);
+            assert!(!refs.is_empty(), "{}: no Secret references", file.display());
+            for reference in refs {
+                assert!(
+                    secret_keys.contains(&reference),
+                    "{}: {reference:?} names no key of a Secret in the file",
+                    file.display()
+                );
             }
         }
     }
@@ -904,4 +921,20 @@ async fn harness_gives_namespaces_and_service_account_tokens() {
         || async { config_maps.get_opt("kube-root-ca.crt").await.ok().flatten() },
     )
     .await;
+}
+
+/// `{name, key}` objects (Secret references) anywhere under `value`.
+fn collect_secret_refs(value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            if let (Some(Value::String(name)), Some(Value::String(key))) =
+                (map.get("name"), map.get("key"))
+            {
+                out.push((name.clone(), key.clone()));
+            }
+            map.values().for_each(|v| collect_secret_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_secret_refs(v, out)),
+        _ => {}
+    }
 }
