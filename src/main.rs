@@ -1,10 +1,3 @@
-fn main() {
-    use kube::CustomResourceExt;
-    for crd in [
-        idgap::resources::SalesforceIntegration::crd(),
-        idgap::resources::IdentityProvider::crd(),
-        idgap::resources::AccessFinding::crd(),
-    ] {
-        println!("---\n{}", serde_yaml::to_string(&crd).unwrap());
-    }
+fn main() -> std::process::ExitCode {
+    idgap::cli::main()
 }

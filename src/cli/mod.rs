@@ -1,0 +1,181 @@
+//! The `idgap` command line: `demo`, `scan`, `connect`, `sim`, `crd` and `run` (the
+//! operator). Exit codes: 0 clean (or findings below `--fail-on`), 1 findings at or above
+//! `--fail-on`, 2 any error. Errors are printed as one line on stderr.
+
+mod connect;
+mod crd;
+pub mod manifests;
+mod progress;
+mod scan;
+mod sim;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use idgap_model::Severity;
+
+use crate::output::Format;
+
+pub use scan::{ScanError, build_report};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "idgap",
+    version,
+    about = "Finds identity gaps in Salesforce orgs: users and admins your identity provider does not know, people who left, risky privileges and data exports.",
+    after_help = "Start with `idgap demo`: a simulated org and IdP, no credentials needed."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a built-in simulated org against simulated Okta and Entra ID, end to end over HTTP.
+    Demo(DemoArgs),
+    /// Scan the orgs declared in Kubernetes manifests, once, and print the findings.
+    Scan(ScanArgs),
+    /// Connect a Salesforce org with OAuth (authorization code + PKCE) and print its Secret.
+    Connect(ConnectArgs),
+    /// Run the Salesforce and IdP simulators as a standalone server until Ctrl-C.
+    Sim(SimArgs),
+    /// Print the CustomResourceDefinitions (YAML) to apply before installing the operator.
+    Crd,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: Format,
+    /// Exit with code 1 when a finding of this severity or worse exists.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A manifest file or a directory of them (SalesforceIntegration, IdentityProvider,
+    /// Secret); repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Allow calls to a host that is not a vendor API host (e.g. 127.0.0.1 for the
+    /// simulator, a proxy); repeatable. Patterns: host, host:port, *.domain.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_hosts: Vec<String>,
+    /// Only scan this SalesforceIntegration (namespace/name or name); repeatable.
+    #[arg(long = "integration", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    #[command(subcommand)]
+    pub target: ConnectTarget,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectTarget {
+    /// Salesforce: production, sandbox or a My Domain login URL.
+    Salesforce(connect::SalesforceConnectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Scenario: `story` (the demo org) or `generated` (a seeded org of --users users).
+    #[arg(long, value_enum, default_value = "story")]
+    pub scenario: sim::Scenario,
+    /// Salesforce users in a generated org.
+    #[arg(long, default_value_t = 1000)]
+    pub users: usize,
+    /// Accounts in each generated IdP directory (default: about the number of users).
+    #[arg(long)]
+    pub idp_accounts: Option<usize>,
+    /// Seed for the generated org and directories.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Namespace written into the printed manifests.
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        eprintln!(
+            "idgap: no command given. Try `idgap demo` to see every rule fire against a simulated org,\n\
+             or `idgap scan -f manifests/` to scan your own. `idgap --help` lists all commands."
+        );
+        return ExitCode::from(2);
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(dispatch(command));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", manifests::one_line(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo(args) => crate::demo::run(args).await,
+        Command::Scan(args) => scan::run(args).await,
+        Command::Connect(args) => match args.target {
+            ConnectTarget::Salesforce(a) => connect::run(a).await.map(|()| ExitCode::SUCCESS),
+        },
+        Command::Sim(args) => sim::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Crd => {
+            print!("{}", crd::crds_yaml()?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The exit code for a finished scan: 1 when `fail_on` is set and a finding reaches it.
+pub fn exit_code(worst: Option<Severity>, fail_on: Option<Severity>) -> ExitCode {
+    match (worst, fail_on) {
+        (Some(w), Some(floor)) if w.at_least(floor) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// Logs go to stderr, off unless `RUST_LOG` asks for them, so stdout stays parseable.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

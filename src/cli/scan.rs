@@ -1,0 +1,356 @@
+//! `idgap scan`: manifests → resolve → sync each linked IdP once → scan each integration →
+//! print. Everything is resolved before the first request, so a typo fails fast.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use idgap_model::OrgSnapshot;
+use idgap_net::{HostPolicy, HostPolicyError, Http, RetryPolicy};
+use jiff::Timestamp;
+
+use super::manifests::{Located, ManifestError, Manifests, Origin, one_line};
+use super::progress::Progress;
+use super::{ScanArgs, exit_code};
+use crate::output::{
+    self, DirectorySummary, ExcludedFinding, IntegrationReport, Inventory, Report, SkippedRule,
+};
+use crate::pipeline::{self, DirectoryState};
+use crate::resolve::{
+    IdentityProviderPlan, IntegrationPlan, ResolveError, SecretMap, resolve_identity_provider,
+    resolve_integration,
+};
+use crate::resources::SalesforceIntegration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// `at` is e.g. `security.yaml:12: SalesforceIntegration security/acme-prod`.
+    #[error("{at}: {source}")]
+    Resolve {
+        at: String,
+        source: Box<ResolveError>,
+    },
+    #[error(
+        "{origin}: SalesforceIntegration {namespace}/{name}: spec.identityProviderRefs[{index}].name: IdentityProvider `{idp}` is not in namespace `{namespace}` in the given manifests; add it or fix the reference"
+    )]
+    MissingIdentityProvider {
+        origin: Origin,
+        namespace: String,
+        name: String,
+        index: usize,
+        idp: String,
+    },
+    #[error(
+        "no SalesforceIntegration in the given manifests; nothing to scan (see `idgap sim` for an example set)"
+    )]
+    NoIntegrations,
+    #[error("--integration `{0}` matches no SalesforceIntegration in the manifests")]
+    UnknownIntegration(String),
+    #[error("--allow-host: {0}")]
+    HostPolicy(#[from] HostPolicyError),
+    #[error("SalesforceIntegration {namespace}/{name}: {detail}")]
+    Salesforce {
+        namespace: String,
+        name: String,
+        detail: String,
+    },
+}
+
+pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let manifests = Manifests::load(&args.files)?;
+    let policy = HostPolicy::vendors_only()
+        .allow(&args.allow_hosts)
+        .map_err(ScanError::from)?;
+    let http = Http::new(
+        policy,
+        RetryPolicy::default(),
+        Duration::from_secs(args.timeout.max(1)),
+    );
+    let outcome = build_report(&manifests, &args.only, &http, Timestamp::now()).await?;
+    print!("{}", output::render(&outcome.report, args.out.output));
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !outcome.failed_directories.is_empty() {
+        eprintln!(
+            "error: {} identity provider(s) could not be read ({}); the IdP rules were not evaluated, so this scan is incomplete",
+            outcome.failed_directories.len(),
+            outcome.failed_directories.join("; ")
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(exit_code(outcome.report.worst(), args.out.fail_on))
+}
+
+/// A finished scan over every selected integration.
+pub struct ScanOutcome {
+    pub report: Report,
+    /// Things the user should know that do not make the scan fail.
+    pub warnings: Vec<String>,
+    /// `name: reason` of every identity provider that could not be read.
+    pub failed_directories: Vec<String>,
+    /// The org snapshots, in report order (the demo reads them for its narrative).
+    pub snapshots: Vec<OrgSnapshot>,
+}
+
+struct Prepared<'a> {
+    source: &'a Located<SalesforceIntegration>,
+    plan: IntegrationPlan,
+    /// (namespace, name) of each linked IdentityProvider.
+    idps: Vec<(String, String)>,
+}
+
+/// Resolves, syncs and detects for every integration in `manifests` (or those named in
+/// `only`). Shared by `scan` and `demo`.
+pub async fn build_report(
+    manifests: &Manifests,
+    only: &[String],
+    http: &Http,
+    now: Timestamp,
+) -> Result<ScanOutcome, ScanError> {
+    let selected = select(manifests, only)?;
+    let mut secret_maps: BTreeMap<String, SecretMap> = BTreeMap::new();
+    let mut secrets_for = |ns: &str| -> SecretMap {
+        secret_maps
+            .entry(ns.to_string())
+            .or_insert_with(|| {
+                let mut map = SecretMap::new(ns);
+                for s in manifests.secrets_in(ns) {
+                    map.add_secret(&s.name);
+                    for (k, v) in &s.object.values {
+                        map.insert(&s.name, k, v.clone());
+                    }
+                }
+                map
+            })
+            .clone()
+    };
+
+    // Resolve everything first: no request is made for a configuration that cannot run.
+    let mut prepared = Vec::new();
+    let mut idp_plans: BTreeMap<(String, String), IdentityProviderPlan> = BTreeMap::new();
+    for source in selected {
+        let secrets = secrets_for(&source.namespace);
+        let plan = resolve_integration(&with_identity(source), &secrets, now).map_err(|e| {
+            ScanError::Resolve {
+                at: format!(
+                    "{}: SalesforceIntegration {}/{}",
+                    source.origin, source.namespace, source.name
+                ),
+                source: Box::new(e),
+            }
+        })?;
+        let mut idps = Vec::new();
+        for (index, r) in source.object.spec.identity_provider_refs.iter().enumerate() {
+            let Some(idp) = manifests.identity_provider(&source.namespace, &r.name) else {
+                return Err(ScanError::MissingIdentityProvider {
+                    origin: source.origin.clone(),
+                    namespace: source.namespace.clone(),
+                    name: source.name.clone(),
+                    index,
+                    idp: r.name.clone(),
+                });
+            };
+            let key = (idp.namespace.clone(), idp.name.clone());
+            if !idp_plans.contains_key(&key) {
+                let secrets = secrets_for(&idp.namespace);
+                let mut obj = idp.object.clone();
+                obj.metadata.name = Some(idp.name.clone());
+                obj.metadata.namespace = Some(idp.namespace.clone());
+                let plan =
+                    resolve_identity_provider(&obj, &secrets).map_err(|e| ScanError::Resolve {
+                        at: format!(
+                            "{}: IdentityProvider {}/{}",
+                            idp.origin, idp.namespace, idp.name
+                        ),
+                        source: Box::new(e),
+                    })?;
+                idp_plans.insert(key.clone(), plan);
+            }
+            idps.push(key);
+        }
+        prepared.push(Prepared { source, plan, idps });
+    }
+
+    // Each directory is read once, however many integrations link it.
+    let progress = Progress::start("Starting…");
+    let mut directories: BTreeMap<(String, String), (DirectoryState, u64)> = BTreeMap::new();
+    let mut failed = Vec::new();
+    for (key, plan) in &idp_plans {
+        progress.set(&format!(
+            "Reading identity provider {} ({})…",
+            plan.name,
+            plan.config.provider().label()
+        ));
+        let result = pipeline::sync_directory(http, plan).await;
+        let (result, requests) = match result {
+            Ok(snapshot) => {
+                let requests = snapshot.requests;
+                (Ok(Arc::new(snapshot)), requests)
+            }
+            Err(e) => {
+                let reason = one_line(&e.to_string());
+                failed.push(format!("{}/{}: {reason}", key.0, key.1));
+                (Err(reason), 0)
+            }
+        };
+        directories.insert(
+            key.clone(),
+            (
+                DirectoryState {
+                    name: plan.name.clone(),
+                    provider: plan.config.provider(),
+                    result,
+                    last_good_accounts: None,
+                },
+                requests,
+            ),
+        );
+    }
+
+    let mut report = Report::default();
+    let mut warnings = Vec::new();
+    let mut snapshots = Vec::new();
+    for p in prepared {
+        progress.set(&format!("Syncing Salesforce org {}…", p.source.name));
+        let states: Vec<DirectoryState> = p.idps.iter().map(|k| directories[k].0.clone()).collect();
+        let scanned = pipeline::scan(http, &p.plan, &states, now)
+            .await
+            .map_err(|e| ScanError::Salesforce {
+                namespace: p.source.namespace.clone(),
+                name: p.source.name.clone(),
+                detail: one_line(&e.to_string()),
+            })?;
+        if scanned.sync.rotated_refresh_token.is_some() {
+            warnings.push(format!(
+                "SalesforceIntegration {}/{}: Salesforce rotated the refresh token during this scan; the one in your Secret may no longer work. Run `idgap connect salesforce` again to get a new one.",
+                p.source.namespace, p.source.name
+            ));
+        }
+        let snapshot = &scanned.sync.snapshot;
+        let detection = scanned.detection;
+        let summaries = p
+            .idps
+            .iter()
+            .map(|k| {
+                let (state, requests) = &directories[k];
+                DirectorySummary {
+                    name: state.name.clone(),
+                    provider: state.provider,
+                    accounts: state
+                        .result
+                        .as_ref()
+                        .map(|s| s.accounts.len())
+                        .map_err(|e| e.clone()),
+                    requests: *requests,
+                }
+            })
+            .collect();
+        report.integrations.push(IntegrationReport {
+            name: p.source.name.clone(),
+            namespace: p.source.namespace.clone(),
+            manifest: Some(p.source.origin.file.clone()),
+            manifest_line: Some(p.source.origin.line),
+            org: snapshot.org.clone(),
+            findings: detection.findings,
+            excluded: detection
+                .excluded
+                .into_iter()
+                .map(|e| ExcludedFinding {
+                    expires: p
+                        .plan
+                        .policy
+                        .exclusions
+                        .get(e.exclusion)
+                        .and_then(|x| x.expires)
+                        .map(|d| d.to_string()),
+                    finding: e.finding,
+                    reason: e.reason,
+                })
+                .collect(),
+            skipped: detection
+                .skipped
+                .into_iter()
+                .map(|s| SkippedRule {
+                    rule: s.rule.as_str().to_string(),
+                    reason: s.reason,
+                })
+                .collect(),
+            rules_evaluated: detection.evaluated,
+            inventory: inventory(snapshot, &p.plan),
+            api_usage: snapshot.api_usage,
+            directories: summaries,
+        });
+        snapshots.push(scanned.sync.snapshot);
+    }
+    progress.finish();
+    Ok(ScanOutcome {
+        report,
+        warnings,
+        failed_directories: failed,
+        snapshots,
+    })
+}
+
+fn select<'a>(
+    manifests: &'a Manifests,
+    only: &[String],
+) -> Result<Vec<&'a Located<SalesforceIntegration>>, ScanError> {
+    if manifests.integrations.is_empty() {
+        return Err(ScanError::NoIntegrations);
+    }
+    if only.is_empty() {
+        return Ok(manifests.integrations.iter().collect());
+    }
+    let mut out = Vec::new();
+    for want in only {
+        let (ns, name) = match want.split_once('/') {
+            Some((ns, name)) => (Some(ns), name),
+            None => (None, want.as_str()),
+        };
+        let found: Vec<_> = manifests
+            .integrations
+            .iter()
+            .filter(|i| i.name == name && ns.is_none_or(|ns| ns == i.namespace))
+            .collect();
+        if found.is_empty() {
+            return Err(ScanError::UnknownIntegration(want.clone()));
+        }
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// The object with its name and namespace as the manifest loader settled them (a missing
+/// namespace means `default`).
+fn with_identity(source: &Located<SalesforceIntegration>) -> SalesforceIntegration {
+    let mut obj = source.object.clone();
+    obj.metadata.name = Some(source.name.clone());
+    obj.metadata.namespace = Some(source.namespace.clone());
+    obj
+}
+
+fn inventory(snapshot: &OrgSnapshot, plan: &IntegrationPlan) -> Inventory {
+    let admin = |p: &Option<String>| {
+        p.as_deref().is_some_and(|p| {
+            plan.policy
+                .admin_profiles
+                .iter()
+                .any(|a| a.trim().eq_ignore_ascii_case(p.trim()))
+        })
+    };
+    Inventory {
+        users: snapshot.users.len() as u64,
+        active_users: snapshot.users.iter().filter(|u| u.is_active).count() as u64,
+        admins: snapshot
+            .users
+            .iter()
+            .filter(|u| u.is_active && admin(&u.profile))
+            .count() as u64,
+        connected_app_grants: snapshot.oauth_grants.len() as u64,
+        audit_events: snapshot.audit_events.len() as u64,
+    }
+}

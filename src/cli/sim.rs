@@ -1,0 +1,38 @@
+//! `idgap sim`: the simulators as a standalone server, with the manifests that point at
+//! them, so the operator can be tried without a real org. Runs until Ctrl-C.
+
+use jiff::Timestamp;
+
+use super::SimArgs;
+use crate::demo::sims::{GeneratedSize, Sims};
+
+pub use crate::demo::sims::Scenario;
+
+pub async fn run(args: SimArgs) -> anyhow::Result<()> {
+    let now = Timestamp::now();
+    let sims = match args.scenario {
+        Scenario::Story => Sims::start_story(now).await?.0,
+        Scenario::Generated => {
+            let size = GeneratedSize {
+                users: args.users,
+                idp_accounts: args.idp_accounts.unwrap_or(args.users),
+                seed: args.seed,
+            };
+            Sims::start_generated(&size, now).await?
+        }
+    };
+    let creds = sims.salesforce.credentials();
+    eprintln!("Simulated Salesforce org: {}", sims.salesforce.base_url());
+    eprintln!("  client_id:     {}", creds.client_id);
+    eprintln!("  refresh token and client secret: in the Secret below (TEST-ONLY values)");
+    eprintln!("Simulated Okta:           {}", sims.okta.base_url());
+    eprintln!("Simulated Entra ID:       {}", sims.entra.base_url());
+    eprintln!("The operator must be started with --allow-host 127.0.0.1 to call them.");
+    eprintln!("Manifests on stdout; press Ctrl-C to stop.\n");
+    print!("{}", sims.manifests(&args.namespace, now));
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    tokio::signal::ctrl_c().await?;
+    eprintln!("Stopping the simulators.");
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! `--output csv`: a header row, then one row per finding, quoted per RFC 4180 (CRLF line
+//! ends; a field with a comma, quote, CR or LF is quoted and its quotes doubled).
+
+use super::report::Report;
+
+pub const HEADER: [&str; 16] = [
+    "integration",
+    "severity",
+    "rule",
+    "category",
+    "title",
+    "subject_type",
+    "salesforce_id",
+    "username",
+    "email",
+    "profile",
+    "app",
+    "occurred_at",
+    "evidence",
+    "remediation",
+    "key",
+    "namespace",
+];
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    push_row(&mut out, HEADER.iter().map(|s| s.to_string()));
+    for (i, f) in report.findings() {
+        let s = &f.subject;
+        let evidence = f
+            .evidence
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        push_row(
+            &mut out,
+            [
+                i.name.clone(),
+                f.severity.as_str().to_string(),
+                f.rule.as_str().to_string(),
+                f.category.as_str().to_string(),
+                f.title.clone(),
+                s.kind.map(|k| format!("{k:?}")).unwrap_or_default(),
+                opt(&s.salesforce_id),
+                opt(&s.username),
+                opt(&s.email),
+                opt(&s.profile),
+                opt(&s.app),
+                f.occurred_at.map(|t| t.to_string()).unwrap_or_default(),
+                evidence,
+                f.remediation.clone(),
+                f.key.clone(),
+                i.namespace.clone(),
+            ],
+        );
+    }
+    out
+}
+
+fn push_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
+    let mut first = true;
+    for field in fields {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&quote(&field));
+    }
+    out.push_str("\r\n");
+}
+
+/// Quotes a field when RFC 4180 requires it. A leading `=`, `+`, `-` or `@` is kept as is:
+/// the values are Salesforce data, and altering them would break round trips.
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(quote("plain"), "plain");
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+    }
+}

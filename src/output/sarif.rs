@@ -1,0 +1,168 @@
+//! `--output sarif`: SARIF 2.1.0. Salesforce users, apps and orgs are not files, so each
+//! result names them as logical locations and points physically at the manifest that
+//! declared the integration; `partialFingerprints` carries the finding's stable key so a
+//! dashboard tracks the same problem across runs.
+
+use idgap_model::{Finding, Severity, SubjectKind};
+use serde_json::{Value, json};
+
+use super::report::{IntegrationReport, Report};
+use super::rules;
+
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub const INFORMATION_URI: &str = "https://idgap.io/";
+/// The `partialFingerprints` key; bump the version if the key's derivation ever changes.
+pub const FINGERPRINT_NAME: &str = "idgapFindingKey/v1";
+
+pub fn render(report: &Report) -> String {
+    let mut out = serde_json::to_string_pretty(&document(report)).expect("JSON values serialize");
+    out.push('\n');
+    out
+}
+
+pub fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub code scanning's `security-severity` scale (0.0–10.0).
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+fn document(report: &Report) -> Value {
+    let rules: Vec<Value> = rules::all()
+        .map(|r| {
+            json!({
+                "id": r.id.as_str(),
+                "name": r.title.replace(' ', ""),
+                "shortDescription": { "text": r.title },
+                "fullDescription": { "text": r.fires_when },
+                "help": {
+                    "text": r.remediation,
+                    "markdown": format!("**Fires when:** {}\n\n**Remediation:** {}\n\nSee docs/rules.md#{}.", r.fires_when, r.remediation, r.id.as_str()),
+                },
+                "defaultConfiguration": { "level": level(r.severity) },
+                "properties": {
+                    "security-severity": security_severity(r.severity),
+                    "tags": ["security", r.category.as_str()],
+                    "precision": "high",
+                },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report.findings().map(|(i, f)| result(i, f)).collect();
+    json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "idgap",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": INFORMATION_URI,
+                    "rules": rules,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}
+
+fn rule_index(f: &Finding) -> usize {
+    idgap_model::RuleId::ALL
+        .iter()
+        .position(|r| *r == f.rule)
+        .expect("every rule id is in ALL")
+}
+
+fn result(i: &IntegrationReport, f: &Finding) -> Value {
+    let s = &f.subject;
+    let subject = s.label();
+    let mut text = format!(
+        "{}: {} (integration {}/{}).",
+        f.title, subject, i.namespace, i.name
+    );
+    if !f.evidence.is_empty() {
+        let evidence: Vec<String> = f.evidence.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        text.push_str(&format!(" Evidence: {}.", evidence.join("; ")));
+    }
+    let org_name = format!("{} ({})", i.name, i.org.id);
+    let mut logical = vec![json!({
+        "name": org_name,
+        "fullyQualifiedName": format!("salesforce/{}", i.org.id),
+        "kind": "organization",
+    })];
+    let subject_fqn = |leaf: &str| format!("salesforce/{}/{leaf}", i.org.id);
+    match s.kind {
+        Some(SubjectKind::User) | Some(SubjectKind::AuditEvent) | Some(SubjectKind::OAuthGrant) => {
+            if let Some(u) = &s.username {
+                logical.push(json!({
+                    "name": u,
+                    "fullyQualifiedName": subject_fqn(&format!("users/{}", s.salesforce_id.as_deref().unwrap_or(u))),
+                    "kind": "user",
+                }));
+            }
+            if let Some(app) = &s.app {
+                logical.push(json!({
+                    "name": app,
+                    "fullyQualifiedName": subject_fqn(&format!("connectedApps/{app}")),
+                    "kind": "connectedApp",
+                }));
+            }
+        }
+        Some(SubjectKind::Org) | None => {}
+    }
+    let mut location = json!({ "logicalLocations": logical });
+    if let Some(path) = &i.manifest {
+        let mut physical = json!({
+            "artifactLocation": { "uri": artifact_uri(path) },
+        });
+        if let Some(line) = i.manifest_line {
+            physical["region"] = json!({ "startLine": line });
+        }
+        location["physicalLocation"] = physical;
+    }
+    let mut properties = json!({
+        "severity": f.severity.as_str(),
+        "category": f.category.as_str(),
+        "integration": format!("{}/{}", i.namespace, i.name),
+        "evidence": f.evidence,
+    });
+    if let Some(t) = f.occurred_at {
+        properties["occurredAt"] = t.to_string().into();
+    }
+    json!({
+        "ruleId": f.rule.as_str(),
+        "ruleIndex": rule_index(f),
+        "level": level(f.severity),
+        "message": { "text": text },
+        "locations": [location],
+        "partialFingerprints": { FINGERPRINT_NAME: f.key },
+        "properties": properties,
+    })
+}
+
+/// A relative path with forward slashes stays relative (SARIF resolves it against the
+/// run's base); an absolute path becomes a `file://` URI.
+fn artifact_uri(path: &std::path::Path) -> String {
+    if path.is_absolute() {
+        url::Url::from_file_path(path)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| path.display().to_string())
+    } else {
+        path.components()
+            .map(|c| c.as_os_str().to_string_lossy().replace(' ', "%20"))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
