@@ -507,3 +507,23 @@ async fn the_service_account_json_key_file_works_end_to_end() {
 
     assert_eq!(snapshot.accounts.len(), visible);
 }
+
+#[tokio::test]
+async fn an_empty_directory_is_refused_not_reported_as_everyone_gone() {
+    // The admin exists (the token is issued), but the listed domain has nobody in it.
+    let (sim, mut config) = start(directory_with_admin(Directory::default()), sim_options()).await;
+    config.domain = Some("empty.example".into());
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            IdpError::Empty {
+                provider: "Google Workspace"
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(sim.requests().users, 1);
+}

@@ -306,3 +306,21 @@ async fn the_client_never_asks_for_more_than_100_per_page() {
     assert!(matches!(err, IdpError::Config { .. }), "{err}");
     assert!(err.to_string().contains("1 to 100"), "{err}");
 }
+
+#[tokio::test]
+async fn an_empty_directory_is_refused_not_reported_as_everyone_gone() {
+    let (sim, config) = start(Directory::default(), JumpCloudSimOptions::new(API_KEY)).await;
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            IdpError::Empty {
+                provider: "JumpCloud"
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(sim.requests().users, 1);
+}

@@ -299,3 +299,21 @@ async fn a_host_that_is_not_onelogin_is_a_protocol_error() {
     assert!(matches!(err, IdpError::Protocol { .. }), "{err}");
     assert!(err.to_string().contains("Sign in"), "{err}");
 }
+
+#[tokio::test]
+async fn an_empty_directory_is_refused_not_reported_as_everyone_gone() {
+    let (sim, config) = start(Directory::default()).await;
+
+    let err = run(&config).await.unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            IdpError::Empty {
+                provider: "OneLogin"
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(sim.requests().users, 1);
+}

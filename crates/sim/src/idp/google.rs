@@ -458,7 +458,11 @@ async fn list_users(
         .take(page_size)
         .map(|p| render_user(p, &options))
         .collect();
-    let mut body = json!({"kind": "admin#directory#users", "etag": "\"sim-etag\"", "users": page});
+    let mut body = json!({"kind": "admin#directory#users", "etag": "\"sim-etag\""});
+    // Like the real API, an empty result has no `users` member at all.
+    if !page.is_empty() {
+        body["users"] = Value::Array(page);
+    }
     if offset + page_size < visible.len() {
         body["nextPageToken"] = json!(encode_page_token(offset + page_size));
     }
