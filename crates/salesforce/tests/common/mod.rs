@@ -75,6 +75,7 @@ pub struct Scenario {
 /// * steward@acme.com — the Data_Steward permission set (ModifyAllData);
 /// * ops@acme.com — the Ops_Admins group (Data_Steward + Auditor: both permissions);
 /// * frozen@acme.com — frozen; portal@acme.com — a portal user; gone@acme.com — inactive.
+///
 /// Three OAuth grants, four audit rows (3d, 2d, 1d, 1h ago), a weekly export and an Apex
 /// job, sessions not locked, the admin profile with a login IP range.
 pub fn scenario(now: Timestamp) -> (OrgData, Scenario) {

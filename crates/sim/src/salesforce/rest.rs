@@ -41,6 +41,7 @@ impl Visibility for Access<'_> {
 }
 
 /// Checks the session and spends one API call. `Err` is the response to send.
+#[allow(clippy::result_large_err)]
 fn begin(shared: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<(usize, (u64, u64)), Response> {
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let Some(user) = shared.session_user(path, bearer(headers)) else {

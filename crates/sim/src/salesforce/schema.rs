@@ -374,14 +374,7 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
             "Name" => Val::Str(org.name.clone()),
             "IsSandbox" => Val::Bool(org.sandbox),
             "InstanceName" => Val::Str(org.instance_name.clone()),
-            "OrganizationType" => Val::Str(
-                if org.sandbox {
-                    "Enterprise Edition"
-                } else {
-                    "Enterprise Edition"
-                }
-                .to_string(),
-            ),
+            "OrganizationType" => Val::Str("Enterprise Edition".to_string()),
             _ => Val::Null,
         },
         Obj::User => {
