@@ -275,10 +275,10 @@ impl GraphClient<'_> {
     async fn get_page(&mut self, url: &str) -> Result<GraphPage, IdpError> {
         let mut renewed = false;
         loop {
-            if !self
+            if self
                 .token
                 .as_ref()
-                .is_some_and(|t| Instant::now() + TOKEN_MARGIN < t.expires_at)
+                .is_none_or(|t| Instant::now() + TOKEN_MARGIN >= t.expires_at)
             {
                 self.token = Some(request_token(self.http, self.config).await?);
             }

@@ -503,10 +503,10 @@ async fn request_token(
                 }
                 StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                     let err: OAuthError = serde_json::from_slice(&resp.body).unwrap_or_default();
-                    if err.error == "use_dpop_nonce" {
-                        if let Some(nonce) = resp.header("dpop-nonce") {
+                    if err.error == "use_dpop_nonce"
+                            && let Some(nonce) = resp.header("dpop-nonce")
+                        {
                             return Attempt::Done(Reply::UseNonce(nonce.to_string()));
-                        }
                     }
                     if err.error.is_empty() {
                         return Attempt::Fail(IdpError::Protocol {

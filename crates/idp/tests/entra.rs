@@ -316,7 +316,7 @@ async fn without_select_graph_hides_account_enabled_and_the_client_would_notice(
     let sim = EntraSim::start(Directory::generate(2, 3, "contoso.example"), options())
         .await
         .unwrap();
-    let token: serde_json::Value = reqwest_free_token(&sim).await;
+    let token: serde_json::Value = token_from_sim(&sim).await;
     let body = get_json(
         &format!("{}/v1.0/users", sim.base_url()),
         token["access_token"].as_str().unwrap(),
@@ -330,7 +330,7 @@ async fn without_select_graph_hides_account_enabled_and_the_client_would_notice(
 }
 
 /// A token straight from the simulator, through the same `Http` plumbing.
-async fn reqwest_free_token(sim: &EntraSim) -> serde_json::Value {
+async fn token_from_sim(sim: &EntraSim) -> serde_json::Value {
     let url = format!("{}/{TENANT}/oauth2/v2.0/token", sim.base_url());
     let body = format!(
         "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={}&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",

@@ -178,7 +178,7 @@ impl OktaSim {
             PersonState::Deprovisioned => "DEPROVISIONED",
             PersonState::Locked => "LOCKED_OUT",
             // Both "never activated" states occur; alternate so clients see each.
-            PersonState::Pending if person.index % 2 == 0 => "STAGED",
+            PersonState::Pending if person.index.is_multiple_of(2) => "STAGED",
             PersonState::Pending => "PROVISIONED",
         }
     }
@@ -392,12 +392,12 @@ fn check_assertion(
     if header["alg"] != "RS256" {
         return Err("The client_assertion token has an unsupported signing algorithm.");
     }
-    if let Some(kid) = &opts.key_id {
-        if header["kid"].as_str() != Some(kid) {
-            return Err(
-                "The client_assertion token was signed with a key that is not registered for the client.",
-            );
-        }
+    if let Some(kid) = &opts.key_id
+        && header["kid"].as_str() != Some(kid)
+    {
+        return Err(
+            "The client_assertion token was signed with a key that is not registered for the client.",
+        );
     }
     if claims["iss"].as_str() != Some(opts.client_id.as_str()) || claims["sub"] != claims["iss"] {
         return Err(
@@ -428,6 +428,8 @@ fn check_assertion(
 }
 
 /// Checks a token-endpoint DPoP proof; returns its public JWK, or the 400 to send.
+// The error is the HTTP answer itself; its size does not matter in a simulator.
+#[allow(clippy::result_large_err)]
 fn check_token_proof(s: &Shared, proof: &str, token_url: &str) -> Result<Value, Response> {
     let bad = |d: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", d);
     let Some((header, claims)) = decode_jwt(proof) else {
@@ -475,6 +477,7 @@ fn invalid_token() -> Response {
 }
 
 /// Checks `Authorization` (and the DPoP proof) of a resource call.
+#[allow(clippy::result_large_err)]
 fn authorize(s: &Shared, headers: &HeaderMap, opts: &OktaSimOptions) -> Result<(), Response> {
     let auth = headers
         .get("authorization")
