@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use idgap_model::{AccountStatus, IdpAccount, normalize_identifier};
 use idgap_net::{
-    Attempt, Http, HttpResponse, Method, SecretString, StatusCode, parse_retry_after,
+    Attempt, Http, HttpResponse, Method, NetError, SecretString, StatusCode, parse_retry_after,
     redacted_target,
 };
 use serde::Deserialize;
@@ -126,7 +126,12 @@ pub(crate) async fn list_accounts(
             accounts.push(user.into_account());
         }
         match page.after_cursor {
-            Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+            Some(next) if Some(&next) != cursor.as_ref() => {
+                if let Some(wait) = page.window_spent_for {
+                    pace(http, &target, wait).await?;
+                }
+                cursor = Some(next);
+            }
             Some(_) => return Err(changed("After-Cursor did not advance".into())),
             None => break,
         }
@@ -157,6 +162,9 @@ struct UsersPage {
     users: Vec<OneLoginUser>,
     after_cursor: Option<String>,
     total_count: Option<u64>,
+    /// Set when this answer used the last call of the rate-limit window
+    /// (`X-RateLimit-Remaining: 0`): how long until `X-RateLimit-Reset` frees the next one.
+    window_spent_for: Option<Duration>,
 }
 
 enum PageAnswer {
@@ -286,6 +294,35 @@ fn error_message(body: &[u8]) -> Option<String> {
     })
 }
 
+/// `X-RateLimit-Reset` (seconds remaining) when `X-RateLimit-Remaining` is 0.
+fn window_spent_for(resp: &HttpResponse) -> Option<Duration> {
+    let number = |name: &str| resp.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+    match (number("x-ratelimit-remaining"), number("x-ratelimit-reset")) {
+        (Some(0), Some(reset)) if reset > 0 => Some(Duration::from_secs(reset)),
+        _ => None,
+    }
+}
+
+/// Waits out a spent rate-limit window before the next page instead of running into a 429;
+/// a wait beyond what the retry policy allows fails clearly rather than stalling the sync.
+async fn pace(http: &Http, target: &str, wait: Duration) -> Result<(), IdpError> {
+    let max = http.retry_policy().max_wait;
+    if wait > max {
+        return Err(IdpError::Net(NetError::WaitTooLong {
+            what: "OneLogin list users".into(),
+            target: target.to_string(),
+            wait,
+            max,
+        }));
+    }
+    tracing::debug!(
+        ?wait,
+        "OneLogin rate-limit window spent; waiting for it to reset"
+    );
+    tokio::time::sleep(wait).await;
+    Ok(())
+}
+
 /// The wait a 429 asks for: `Retry-After`, else `X-RateLimit-Reset` read as seconds remaining.
 fn throttle_wait(resp: &HttpResponse) -> Option<Duration> {
     parse_retry_after(&resp.headers).or_else(|| {
@@ -358,6 +395,7 @@ fn page_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<PageAnsw
                 total_count: resp
                     .header("total-count")
                     .and_then(|v| v.trim().parse().ok()),
+                window_spent_for: window_spent_for(&resp),
             })),
             Err(e) => unreadable(&resp, target, "user list", e, last),
         };

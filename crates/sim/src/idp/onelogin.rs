@@ -143,6 +143,13 @@ impl OneLoginSim {
     pub fn update_options(&self, update: impl FnOnce(&mut OneLoginSimOptions)) {
         update(&mut self.shared.options.lock().unwrap());
     }
+
+    /// Starts a fresh rate-limit window with every call already spent: the next resource
+    /// call gets a 429 until `rate_window` has passed.
+    pub fn exhaust_rate_window(&self) {
+        let limit = self.shared.options.lock().unwrap().rate_limit;
+        *self.shared.window.lock().unwrap() = (Instant::now(), limit);
+    }
 }
 
 /// A 429 whose wait is given only as `X-RateLimit-Reset: {seconds_remaining}` (no
