@@ -454,3 +454,43 @@ async fn a_non_salesforce_server_is_named_as_such() {
         task.abort();
     }
 }
+
+#[tokio::test]
+async fn a_token_response_with_a_bad_signature_is_refused() {
+    let app = axum::Router::new().route(
+        "/services/oauth2/token",
+        axum::routing::post(|| async {
+            axum::Json(serde_json::json!({
+                "access_token": "00Dxx!AQforged",
+                "signature": "bm90IHRoZSByaWdodCBzaWduYXR1cmU=",
+                "instance_url": "http://127.0.0.1:1",
+                "id": "https://login.salesforce.com/id/00Dxx0000001gEF/005xx000001Sv6e",
+                "token_type": "Bearer",
+                "issued_at": "1708058728442"
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let auth = SalesforceAuth::ClientCredentials {
+        client_id: "cid".into(),
+        client_secret: SecretString::new("real-secret-abc"),
+    };
+    let cfg = idgap_salesforce::SalesforceConfig::new(
+        LoginHost::MyDomain(format!("http://{addr}")),
+        auth,
+        Timestamp::now(),
+    );
+    let err = sync(&http(), &cfg).await.unwrap_err();
+    assert!(
+        matches!(&err, SyncError::Auth { error, .. } if error == "invalid_signature"),
+        "{err}"
+    );
+    assert_no_secret(&err, &["real-secret-abc", "00Dxx!AQforged"]);
+    assert!(
+        !format!("{cfg:?}").contains("real-secret-abc"),
+        "config Debug leaks the secret"
+    );
+    task.abort();
+}
