@@ -484,6 +484,13 @@ const CONTROLLERS: &str = "garbage-collector-controller,namespace-controller,ser
 serviceaccount-token-controller,clusterrole-aggregation-controller,\
 root-ca-certificate-publisher-controller";
 
+/// The directory holding etcd, kube-apiserver, kube-controller-manager and helm, for tests
+/// that need a binary but no control plane (e.g. `helm template`). Panics with instructions
+/// when they are missing.
+pub fn testbin_dir() -> PathBuf {
+    find_bin_dir().unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Where `scripts/testbin.sh` put the binaries: `$IDGAP_TESTBIN`, else its `--print-dir`.
 fn find_bin_dir() -> Result<PathBuf, String> {
     let dir = match std::env::var_os("IDGAP_TESTBIN") {

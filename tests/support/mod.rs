@@ -7,7 +7,8 @@
 pub mod cluster;
 mod process;
 
-pub use cluster::{ApplyError, Cluster};
+#[allow(unused_imports)]
+pub use cluster::{ApplyError, Cluster, testbin_dir};
 
 use std::future::Future;
 use std::time::{Duration, Instant};
