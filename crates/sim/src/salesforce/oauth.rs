@@ -97,8 +97,7 @@ pub(crate) async fn token(
     body: Bytes,
 ) -> Response {
     shared.count(Kind::Token);
-    // Protocol faults on the token path: a revoked credential.
-    shared.session_user("/services/oauth2/token", None);
+    shared.apply_protocol_faults("/services/oauth2/token");
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let (client_id, client_secret) = client_auth(&form, &headers);
     let grant_type = form.get("grant_type").map(String::as_str).unwrap_or("");
@@ -118,27 +117,25 @@ pub(crate) async fn token(
                 return oauth_error("invalid_client", "invalid client credentials");
             }
             let presented = form.get("refresh_token").cloned().unwrap_or_default();
-            let (user, next) = {
+            // Locks are taken one at a time (org, then auth) so they never nest.
+            let Some((user, true)) = shared.auth().refresh.get(&presented).copied() else {
+                return expired_grant();
+            };
+            if shared
+                .org
+                .lock()
+                .users
+                .get(user)
+                .is_some_and(|u| !u.is_active)
+            {
+                return oauth_error("invalid_grant", "inactive user");
+            }
+            let next = if shared.opts.rotate_refresh_tokens {
                 let mut auth = shared.auth();
-                let Some((user, true)) = auth.refresh.get(&presented).copied() else {
-                    return expired_grant();
-                };
-                if shared
-                    .org
-                    .lock()
-                    .users
-                    .get(user)
-                    .is_some_and(|u| !u.is_active)
-                {
-                    return oauth_error("invalid_grant", "inactive user");
-                }
-                let next = if shared.opts.rotate_refresh_tokens {
-                    auth.refresh.insert(presented, (user, false));
-                    Some(auth.issue_refresh(user))
-                } else {
-                    None
-                };
-                (user, next)
+                auth.refresh.insert(presented, (user, false));
+                Some(auth.issue_refresh(user))
+            } else {
+                None
             };
             grant(&shared, user, "refresh_token api id", next)
         }
@@ -288,13 +285,14 @@ pub(crate) async fn authorize(
         params.append_pair("error_description", "end-user denied authorization");
     } else {
         let code = random_token("aPrx");
+        let user = shared.integration_user();
         shared.auth().codes.insert(
             code.clone(),
             AuthCode {
                 client_id: shared.opts.client_id.clone(),
                 redirect_uri: redirect.clone(),
                 challenge: q.get("code_challenge").cloned(),
-                user: shared.integration_user(),
+                user,
             },
         );
         params.append_pair("code", &code);

@@ -166,11 +166,12 @@ impl Shared {
     }
 
     pub fn credentials(&self) -> SimCredentials {
-        let org = self.org.lock();
-        let jwt_username = org
-            .integration_user
-            .map(|u| org.users[u.0].username.clone())
-            .unwrap_or_else(|| "integration@sim.invalid".to_string());
+        let jwt_username = {
+            let org = self.org.lock();
+            org.integration_user
+                .map(|u| org.users[u.0].username.clone())
+                .unwrap_or_else(|| "integration@sim.invalid".to_string())
+        };
         SimCredentials {
             client_id: self.opts.client_id.clone(),
             client_secret: self.opts.client_secret.clone(),
@@ -199,13 +200,19 @@ impl Shared {
             .or_default() += 1;
     }
 
-    /// Applies protocol faults for `path`, then resolves the bearer token to a user.
-    pub fn session_user(&self, path: &str, token: Option<&str>) -> Option<usize> {
+    /// Takes a protocol fault for `path`: `ExpireToken` ends every session issued so far,
+    /// `RevokeCredential` revokes the refresh tokens and the client-credentials grant.
+    pub fn apply_protocol_faults(&self, path: &str) {
         match self.faults.take_protocol(path) {
             Some(Fault::ExpireToken) => self.auth().expire_access_tokens(),
             Some(Fault::RevokeCredential) => self.auth().revoke_credentials(),
             _ => {}
         }
+    }
+
+    /// Applies protocol faults for `path`, then resolves the bearer token to a user.
+    pub fn session_user(&self, path: &str, token: Option<&str>) -> Option<usize> {
+        self.apply_protocol_faults(path);
         let token = token?;
         let auth = self.auth();
         auth.access
