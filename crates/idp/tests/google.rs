@@ -527,3 +527,157 @@ async fn an_empty_directory_is_refused_not_reported_as_everyone_gone() {
     );
     assert_eq!(sim.requests().users, 1);
 }
+
+/// Posts a hand-made assertion to the simulator's token endpoint.
+async fn token_answer(sim: &GoogleSim, claims: serde_json::Value) -> (u16, serde_json::Value) {
+    let assertion = idgap_idp::jwt::sign_rs256(&claims, &test_key_pem(), None).unwrap();
+    let resp = idgap_net::Client::new()
+        .post(sim.token_url())
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", assertion.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_simulated_token_endpoint_enforces_google_s_assertion_rules() {
+    let (sim, _config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        sim_options(),
+    )
+    .await;
+    let now = jiff::Timestamp::now().as_second();
+    let good = serde_json::json!({
+        "iss": SERVICE_ACCOUNT,
+        "scope": "https://www.googleapis.com/auth/admin.directory.user.readonly",
+        "aud": sim.token_url(),
+        "sub": ADMIN,
+        "iat": now,
+        "exp": now + 3600,
+    });
+    let (status, body) = token_answer(&sim, good.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+
+    let mut too_long = good.clone();
+    too_long["exp"] = serde_json::json!(now + 3601);
+    let (status, body) = token_answer(&sim, too_long).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("short-lived")
+    );
+
+    let mut wrong_aud = good.clone();
+    wrong_aud["aud"] = serde_json::json!("https://example.com/token");
+    let (status, body) = token_answer(&sim, wrong_aud).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+
+    let mut no_scope = good.clone();
+    no_scope.as_object_mut().unwrap().remove("scope");
+    let (status, body) = token_answer(&sim, no_scope).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{body}"
+    );
+
+    let mut wider_scope = good.clone();
+    wider_scope["scope"] =
+        serde_json::json!("https://www.googleapis.com/auth/admin.directory.user");
+    let (status, body) = token_answer(&sim, wider_scope).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthorized_client")),
+        "{body}"
+    );
+    assert_eq!(
+        body["error_description"],
+        "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."
+    );
+
+    // Without `sub` the service account acts as itself: a token, then 403 from the API.
+    let mut no_sub = good.clone();
+    no_sub.as_object_mut().unwrap().remove("sub");
+    let (status, body) = token_answer(&sim, no_sub).await;
+    assert_eq!(status, 200, "{body}");
+    let resp = idgap_net::Client::new()
+        .get(format!(
+            "{}/admin/directory/v1/users?customer=my_customer",
+            sim.base_url()
+        ))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "Not Authorized to access this resource/api"
+    );
+    assert_eq!(body["error"]["errors"][0]["reason"], "forbidden");
+}
+
+#[tokio::test]
+async fn the_simulated_directory_api_bounds_max_results() {
+    let (sim, _config) = start(
+        directory_with_admin(Directory::generate(1, 5, "example.com")),
+        sim_options(),
+    )
+    .await;
+    let now = jiff::Timestamp::now().as_second();
+    let (_, token) = token_answer(
+        &sim,
+        serde_json::json!({
+            "iss": SERVICE_ACCOUNT,
+            "scope": "https://www.googleapis.com/auth/admin.directory.user.readonly",
+            "aud": sim.token_url(), "sub": ADMIN, "iat": now, "exp": now + 600,
+        }),
+    )
+    .await;
+    let get = |query: &str| {
+        idgap_net::Client::new()
+            .get(format!(
+                "{}/admin/directory/v1/users?{query}",
+                sim.base_url()
+            ))
+            .bearer_auth(token["access_token"].as_str().unwrap().to_string())
+            .send()
+    };
+    assert_eq!(
+        get("customer=my_customer&maxResults=501")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        400
+    );
+    assert_eq!(
+        get("maxResults=10").await.unwrap().status().as_u16(),
+        400,
+        "customer or domain is required"
+    );
+    let page: serde_json::Value = get("customer=my_customer&maxResults=2")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["users"].as_array().unwrap().len(), 2);
+    assert!(page["nextPageToken"].is_string());
+}

@@ -324,3 +324,65 @@ async fn an_empty_directory_is_refused_not_reported_as_everyone_gone() {
     );
     assert_eq!(sim.requests().users, 1);
 }
+
+#[tokio::test]
+async fn the_directory_can_be_replaced_between_syncs() {
+    let (sim, config) = start(
+        Directory::generate(14, 150, "example.com"),
+        JumpCloudSimOptions::new(API_KEY),
+    )
+    .await;
+    let before = run(&config).await.unwrap();
+    assert_eq!(
+        before.accounts.len(),
+        listed(&Directory::generate(14, 150, "example.com")).len()
+    );
+
+    let mut after = Directory::generate(14, 150, "example.com");
+    after.people.retain(|p| p.index % 3 != 0);
+    let expected = listed(&after).len();
+    sim.set_directory(after);
+    let snapshot = run(&config).await.unwrap();
+
+    assert_eq!(snapshot.accounts.len(), expected);
+    assert!(expected < before.accounts.len());
+}
+
+#[tokio::test]
+async fn the_simulated_api_defaults_to_10_and_refuses_more_than_100() {
+    let (sim, _config) = start(
+        Directory::generate(15, 150, "example.com"),
+        JumpCloudSimOptions::new(API_KEY),
+    )
+    .await;
+    let get = |query: &str| {
+        idgap_net::Client::new()
+            .get(format!("{}{USERS}{query}", sim.base_url()))
+            .header("x-api-key", API_KEY)
+            .send()
+    };
+    let page: serde_json::Value = get("").await.unwrap().json().await.unwrap();
+    assert_eq!(page["results"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        page["totalCount"].as_u64(),
+        Some(listed(&Directory::generate(15, 150, "example.com")).len() as u64)
+    );
+    let resp = get("?limit=101").await.unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], 400);
+    assert_eq!(body["status"], "Bad Request");
+    let page: serde_json::Value = get("?limit=5&filter=state:$eq:SUSPENDED")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["state"] == "SUSPENDED")
+    );
+}

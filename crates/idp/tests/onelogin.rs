@@ -317,3 +317,131 @@ async fn an_empty_directory_is_refused_not_reported_as_everyone_gone() {
     );
     assert_eq!(sim.requests().users, 1);
 }
+
+#[tokio::test]
+async fn the_simulated_token_endpoint_accepts_all_three_documented_credential_styles() {
+    let (sim, _config) = start(Directory::generate(6, 5, "example.com")).await;
+    let url = format!("{}{TOKEN}", sim.base_url());
+    let client = idgap_net::Client::new();
+    let grant = serde_json::json!({"grant_type": "client_credentials"});
+    let answers = [
+        client
+            .post(&url)
+            .header(
+                "authorization",
+                format!("client_id:{CLIENT_ID}, client_secret:{CLIENT_SECRET}"),
+            )
+            .json(&grant)
+            .send()
+            .await
+            .unwrap(),
+        client
+            .post(&url)
+            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+            .json(&grant)
+            .send()
+            .await
+            .unwrap(),
+        client
+            .post(&url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    ];
+    let mut tokens = Vec::new();
+    for resp in answers {
+        assert_eq!(resp.status().as_u16(), 200);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["token_type"], "bearer");
+        assert_eq!(body["expires_in"].as_u64().map(|s| s > 35_000), Some(true));
+        tokens.push(body["access_token"].as_str().unwrap().to_string());
+    }
+    assert!(
+        tokens.iter().all(|t| *t == tokens[0]),
+        "same credentials, same token"
+    );
+    assert_eq!(sim.tokens_issued(), 1);
+}
+
+#[tokio::test]
+async fn the_simulated_users_api_sends_onelogin_s_paging_headers() {
+    let (sim, _config) = start(Directory::from_people(
+        (0..120)
+            .map(|i| Person::active(i, &format!("p{i}@example.com")))
+            .collect(),
+    ))
+    .await;
+    let client = idgap_net::Client::new();
+    let token: serde_json::Value = client
+        .post(format!("{}{TOKEN}", sim.base_url()))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .json(&serde_json::json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("bearer {}", token["access_token"].as_str().unwrap());
+    let get = |query: String| {
+        client
+            .get(format!("{}{USERS}?{query}", sim.base_url()))
+            .header("authorization", bearer.clone())
+            .send()
+    };
+    let header =
+        |h: &idgap_net::HeaderMap, name: &str| h.get(name).map(|v| v.to_str().unwrap().to_string());
+
+    // `limit` above the cap is served 50 at a time.
+    let first = get("limit=100".into()).await.unwrap();
+    let h = first.headers().clone();
+    let users: Vec<serde_json::Value> = first.json().await.unwrap();
+    assert_eq!(users.len(), 50);
+    assert_eq!(header(&h, "total-count").as_deref(), Some("120"));
+    assert_eq!(header(&h, "total-pages").as_deref(), Some("3"));
+    assert_eq!(header(&h, "current-page").as_deref(), Some("1"));
+    assert_eq!(header(&h, "page-items").as_deref(), Some("50"));
+    assert_eq!(header(&h, "before-cursor"), None);
+    assert!(header(&h, "x-ratelimit-remaining").is_some());
+
+    let second = get(format!(
+        "limit=50&cursor={}",
+        header(&h, "after-cursor").unwrap()
+    ))
+    .await
+    .unwrap();
+    let h = second.headers().clone();
+    assert_eq!(header(&h, "current-page").as_deref(), Some("2"));
+    assert!(header(&h, "before-cursor").is_some());
+    let third = get(format!(
+        "limit=50&cursor={}",
+        header(&h, "after-cursor").unwrap()
+    ))
+    .await
+    .unwrap();
+    let h = third.headers().clone();
+    let users: Vec<serde_json::Value> = third.json().await.unwrap();
+    assert_eq!(users.len(), 20);
+    assert_eq!(
+        header(&h, "after-cursor"),
+        None,
+        "no After-Cursor on the last page"
+    );
+
+    let unauthorised = client
+        .get(format!("{}{USERS}", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorised.status().as_u16(), 401);
+    let body: serde_json::Value = unauthorised.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"message": "Unauthorized", "statusCode": 401, "name": "UnauthorizedError"})
+    );
+}
