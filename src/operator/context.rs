@@ -41,6 +41,8 @@ pub struct Context {
     pub pending: Mutex<HashSet<PendingKey>>,
     /// Last seen resourceVersion of each referenced Secret ((namespace, name) → rv).
     pub secret_versions: Mutex<HashMap<(String, String), String>>,
+    /// Secrets (namespace, name) the operator is writing right now (refresh-token rotation).
+    pub own_secret_writes: Mutex<HashSet<(String, String)>>,
     pub scopes: Mutex<Vec<Scope>>,
     pub started: Timestamp,
 }
@@ -69,6 +71,7 @@ impl Context {
             failures: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashSet::new()),
             secret_versions: Mutex::new(HashMap::new()),
+            own_secret_writes: Mutex::new(HashSet::new()),
             scopes: Mutex::new(Vec::new()),
             started: Timestamp::now(),
         }

@@ -292,7 +292,15 @@ pub async fn reconcile(
                 report.counts.unchanged,
                 report.counts.kept,
             );
-            ctx.event(obj.as_ref(), EventType::Normal, "Synced", "Sync", note)
+            // The recorder folds repeats of one reason into a series (keeping the first
+            // note), so a sync that changed findings gets its own reason.
+            let c = &report.counts;
+            let reason = if c.created + c.updated + c.deleted > 0 {
+                "FindingsChanged"
+            } else {
+                "Synced"
+            };
+            ctx.event(obj.as_ref(), EventType::Normal, reason, "Sync", note)
                 .await;
             Action::requeue(now.duration_until(next).try_into().unwrap_or(interval))
         }
@@ -467,14 +475,24 @@ async fn rotate_refresh_token(
         return;
     };
     let namespace = obj.namespace().unwrap_or_default();
-    match secrets::write_rotated(api, &r, value).await {
-        Ok(rv) => {
-            if let Some(rv) = rv {
-                ctx.secret_versions
-                    .lock()
-                    .expect("secret versions lock")
-                    .insert((namespace, r.name.clone()), rv);
-            }
+    let marker = (namespace.clone(), r.name.clone());
+    ctx.own_secret_writes
+        .lock()
+        .expect("own secret writes lock")
+        .insert(marker.clone());
+    let written = secrets::write_rotated(api, &r, value).await;
+    if let Ok(Some(rv)) = &written {
+        let mut versions = ctx.secret_versions.lock().expect("secret versions lock");
+        for kind in [KIND, super::identity_provider::KIND] {
+            versions.insert((format!("{kind}/{namespace}"), r.name.clone()), rv.clone());
+        }
+    }
+    ctx.own_secret_writes
+        .lock()
+        .expect("own secret writes lock")
+        .remove(&marker);
+    match written {
+        Ok(_) => {
             let note = format!(
                 "Salesforce issued a new refresh token; stored it in Secret `{}` key `{}`",
                 r.name, r.key

@@ -128,8 +128,9 @@ where
     }
 }
 
-/// True when this Secret event is a real change (not the first sighting of an existing
-/// Secret, and not the operator's own write).
+/// True when this Secret event is a real change: not the first sighting of an existing
+/// Secret, and not the operator's own write of a rotated refresh token (marked while in
+/// flight, and its resourceVersion recorded before the mark is cleared).
 fn secret_changed(ctx: &Context, kind: &str, s: &PartialObjectMeta<Secret>) -> bool {
     let (Some(ns), Some(rv)) = (s.namespace(), s.resource_version()) else {
         return false;
@@ -138,10 +139,16 @@ fn secret_changed(ctx: &Context, kind: &str, s: &PartialObjectMeta<Secret>) -> b
     let mut versions = ctx.secret_versions.lock().expect("secret versions lock");
     let created_after_start = s.creation_timestamp().is_some_and(|t| t.0 > ctx.started);
     let deleted = s.metadata.deletion_timestamp.is_some();
-    match versions.insert(key, rv.clone()) {
+    let changed = match versions.insert(key, rv.clone()) {
         Some(old) => old != rv || deleted,
         None => created_after_start || deleted,
-    }
+    };
+    let own = ctx
+        .own_secret_writes
+        .lock()
+        .expect("own secret writes lock")
+        .contains(&(ns, s.name_any()));
+    changed && !own
 }
 
 /// Starts one integration controller and one IdentityProvider controller per watched scope.

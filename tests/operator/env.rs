@@ -119,8 +119,10 @@ impl Env {
     }
 
     pub async fn put_secret(&self, name: &str, data: &[(&str, &str)]) {
-        let string_data: BTreeMap<String, String> =
-            data.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let string_data: BTreeMap<String, String> = data
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let secret: Secret = serde_json::from_value(json!({
             "apiVersion": "v1", "kind": "Secret",
             "metadata": { "name": name },
@@ -128,7 +130,11 @@ impl Env {
         }))
         .unwrap();
         self.secrets()
-            .patch(name, &PatchParams::apply("idgap-tests").force(), &Patch::Apply(&secret))
+            .patch(
+                name,
+                &PatchParams::apply("idgap-tests").force(),
+                &Patch::Apply(&secret),
+            )
             .await
             .unwrap_or_else(|e| panic!("apply Secret {name}: {e}"));
     }
@@ -166,7 +172,10 @@ impl Env {
             }
         }))
         .unwrap();
-        self.identity_providers().create(&PostParams::default(), &idp).await.unwrap();
+        self.identity_providers()
+            .create(&PostParams::default(), &idp)
+            .await
+            .unwrap();
     }
 
     pub fn integration_spec(&self) -> Value {
@@ -189,7 +198,10 @@ impl Env {
             "spec": spec,
         }))
         .unwrap();
-        self.integrations().create(&PostParams::default(), &obj).await.unwrap()
+        self.integrations()
+            .create(&PostParams::default(), &obj)
+            .await
+            .unwrap()
     }
 
     pub async fn merge_patch_integration(&self, name: &str, patch: Value) -> SalesforceIntegration {
@@ -202,7 +214,10 @@ impl Env {
     /// Sets the requestedAt annotation to a fresh token and returns it.
     pub async fn request_sync(&self, kind: &str, name: &str, token: &str) -> String {
         let mut annotations = serde_json::Map::new();
-        annotations.insert(idgap::operator::REQUESTED_AT_ANNOTATION.into(), token.into());
+        annotations.insert(
+            idgap::operator::REQUESTED_AT_ANNOTATION.into(),
+            token.into(),
+        );
         let patch = json!({ "metadata": { "annotations": annotations } });
         match kind {
             "idp" => {
@@ -256,7 +271,12 @@ impl Env {
     }
 
     pub async fn findings(&self) -> Vec<AccessFinding> {
-        let mut items = self.findings_api().list(&ListParams::default()).await.unwrap().items;
+        let mut items = self
+            .findings_api()
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items;
         items.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         items
     }
@@ -283,16 +303,20 @@ impl Env {
 
     /// `kubectl get <plural>` as the server renders it (a meta.k8s.io Table).
     pub async fn table(&self, plural: &str) -> Value {
-        let req = http::Request::get(format!("/apis/idgap.io/v1alpha1/namespaces/{}/{plural}", self.ns))
-            .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
-            .body(Vec::new())
-            .unwrap();
+        let req = http::Request::get(format!(
+            "/apis/idgap.io/v1alpha1/namespaces/{}/{plural}",
+            self.ns
+        ))
+        .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+        .body(Vec::new())
+        .unwrap();
         self.client.request::<Value>(req).await.unwrap()
     }
 
     /// Event notes of `reason` in the namespace (events.k8s.io/v1).
     pub async fn event_notes(&self, reason: &str) -> Vec<String> {
-        let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(self.client.clone(), &self.ns);
+        let api: Api<k8s_openapi::api::events::v1::Event> =
+            Api::namespaced(self.client.clone(), &self.ns);
         api.list(&ListParams::default())
             .await
             .unwrap()
@@ -305,7 +329,12 @@ impl Env {
 }
 
 pub fn condition(o: &SalesforceIntegration, type_: &str) -> Option<Condition> {
-    o.status.as_ref()?.conditions.iter().find(|c| c.type_ == type_).cloned()
+    o.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .cloned()
 }
 
 /// Not syncing, and the current generation has been handled.
@@ -315,6 +344,9 @@ pub fn settled(o: &SalesforceIntegration) -> bool {
 }
 
 pub fn expect_findings(actual: &[(String, String)], expected: &[(&str, &str)]) {
-    let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     assert_eq!(actual, expected.as_slice());
 }

@@ -8,8 +8,14 @@ const NAME: &str = "acme-fail";
 
 fn expected_keys(env: &Env) -> Vec<(String, String)> {
     let mut v = vec![
-        ("session-ip-not-enforced".to_string(), env.sf.org().lock().org_id()),
-        ("stale-active-user".to_string(), "carol@acme.com".to_string()),
+        (
+            "session-ip-not-enforced".to_string(),
+            env.sf.org().lock().org_id(),
+        ),
+        (
+            "stale-active-user".to_string(),
+            "carol@acme.com".to_string(),
+        ),
         ("user-not-in-idp".to_string(), "bob@acme.com".to_string()),
     ];
     v.sort();
@@ -26,7 +32,11 @@ async fn expect_failure(env: &Env, reason: &str, stalled: bool) -> String {
         None if !stalled => {}
         other => panic!("{reason}: Stalled should be {stalled}, got {other:?}"),
     }
-    assert_eq!(env.finding_keys().await, expected_keys(env), "{reason}: findings are kept");
+    assert_eq!(
+        env.finding_keys().await,
+        expected_keys(env),
+        "{reason}: findings are kept"
+    );
     ready.message
 }
 
@@ -45,7 +55,11 @@ async fn failures_set_conditions_and_keep_findings() {
     let creds = env.sf.credentials();
     env.put_secret(
         SF_SECRET,
-        &[("client_id", &creds.client_id), ("client_secret", &creds.client_secret), ("refresh_token", bogus)],
+        &[
+            ("client_id", &creds.client_id),
+            ("client_secret", &creds.client_secret),
+            ("refresh_token", bogus),
+        ],
     )
     .await;
     let message = expect_failure(&env, "AuthenticationFailed", false).await;
@@ -60,7 +74,11 @@ async fn failures_set_conditions_and_keep_findings() {
     let fresh = env.sf.issue_refresh_token();
     env.put_secret(
         SF_SECRET,
-        &[("client_id", &creds.client_id), ("client_secret", &creds.client_secret), ("refresh_token", &fresh)],
+        &[
+            ("client_id", &creds.client_id),
+            ("client_secret", &creds.client_secret),
+            ("refresh_token", &fresh),
+        ],
     )
     .await;
     env.wait_ready_reason(NAME, "Succeeded").await;
@@ -72,7 +90,10 @@ async fn failures_set_conditions_and_keep_findings() {
     )
     .await;
     let message = expect_failure(&env, "SecretKeyNotFound", true).await;
-    assert!(message.contains("spec.auth.refreshToken.refreshToken"), "{message}");
+    assert!(
+        message.contains("spec.auth.refreshToken.refreshToken"),
+        "{message}"
+    );
 
     // A missing Secret: Stalled; creating it un-stalls without touching the integration.
     env.merge_patch_integration(
@@ -83,18 +104,26 @@ async fn failures_set_conditions_and_keep_findings() {
     let message = expect_failure(&env, "SecretNotFound", true).await;
     assert!(message.contains("later"), "{message}");
     let current = env.secret_value(SF_SECRET, "refresh_token").await;
-    env.put_secret("later", &[("refresh_token", &current)]).await;
+    env.put_secret("later", &[("refresh_token", &current)])
+        .await;
     env.wait_ready_reason(NAME, "Succeeded").await;
 
     // An unreachable endpoint: Ready=False, not Stalled (it may come back).
-    env.merge_patch_integration(NAME, json!({ "spec": { "loginUrl": "http://127.0.0.1:9" } })).await;
+    env.merge_patch_integration(
+        NAME,
+        json!({ "spec": { "loginUrl": "http://127.0.0.1:9" } }),
+    )
+    .await;
     expect_failure(&env, "Unreachable", false).await;
 
     // A host outside the allow-list: Stalled, and no request leaves.
     let requests = env.sf.requests();
     let port = env.sf.base_url().rsplit(':').next().unwrap().to_string();
-    env.merge_patch_integration(NAME, json!({ "spec": { "loginUrl": format!("http://localhost:{port}") } }))
-        .await;
+    env.merge_patch_integration(
+        NAME,
+        json!({ "spec": { "loginUrl": format!("http://localhost:{port}") } }),
+    )
+    .await;
     let message = expect_failure(&env, "HostNotAllowed", true).await;
     assert!(message.contains("localhost"), "{message}");
     assert_eq!(env.sf.requests(), requests);
@@ -121,7 +150,9 @@ async fn waits_for_a_missing_identity_provider() {
     env.create_secrets().await;
     env.create_integration(NAME, env.integration_spec()).await;
     // No IdentityProvider object: a bad reference, Stalled.
-    let obj = env.wait_ready_reason(NAME, "IdentityProviderNotFound").await;
+    let obj = env
+        .wait_ready_reason(NAME, "IdentityProviderNotFound")
+        .await;
     assert!(condition(&obj, "Stalled").is_some());
     // Creating it: the integration waits for its first snapshot, then syncs.
     env.create_identity_provider().await;

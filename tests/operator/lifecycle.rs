@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use idgap::resources::AccessFinding;
 use idgap_sim::idp::Directory;
-use kube::api::DeleteParams;
 use kube::ResourceExt;
+use kube::api::DeleteParams;
 use serde_json::json;
 
 use super::env::{Env, IDP, SF_SECRET, condition, expect_findings, settled};
@@ -39,11 +39,26 @@ async fn integration_lifecycle_end_to_end() {
     );
     let status = obj.status.clone().unwrap();
     let summary = status.summary.clone().unwrap();
-    assert_eq!((summary.critical, summary.high, summary.medium, summary.low, summary.total), (0, 2, 1, 0, 3));
+    assert_eq!(
+        (
+            summary.critical,
+            summary.high,
+            summary.medium,
+            summary.low,
+            summary.total
+        ),
+        (0, 2, 1, 0, 3)
+    );
     assert_eq!(summary.truncated, 0);
     let inventory = status.inventory.clone().unwrap();
-    assert_eq!((inventory.users, inventory.active_users, inventory.admins), (4, 4, 1));
-    assert_eq!(status.org.as_ref().unwrap().id, env.sf.org().lock().org_id());
+    assert_eq!(
+        (inventory.users, inventory.active_users, inventory.admins),
+        (4, 4, 1)
+    );
+    assert_eq!(
+        status.org.as_ref().unwrap().id,
+        env.sf.org().lock().org_id()
+    );
     assert_eq!(status.observed_generation, created.metadata.generation);
     assert!(status.last_successful_sync_time.is_some());
     assert_eq!(status.last_sync_time, status.last_successful_sync_time);
@@ -75,9 +90,21 @@ async fn integration_lifecycle_end_to_end() {
         assert_eq!(owners[0].kind, "SalesforceIntegration");
         assert_eq!(owners[0].controller, Some(true));
         assert_eq!(owners[0].block_owner_deletion, Some(false));
-        assert!(f.status.as_ref().and_then(|s| s.first_seen.clone()).is_some(), "firstSeen on {}", f.name_any());
+        assert!(
+            f.status
+                .as_ref()
+                .and_then(|s| s.first_seen.clone())
+                .is_some(),
+            "firstSeen on {}",
+            f.name_any()
+        );
         assert_eq!(f.annotations()["idgap.io/spec-hash"].len(), 16);
-        assert!(f.name_any().starts_with(&format!("{NAME}-{}-", f.spec.rule)), "{}", f.name_any());
+        assert!(
+            f.name_any()
+                .starts_with(&format!("{NAME}-{}-", f.spec.rule)),
+            "{}",
+            f.name_any()
+        );
     }
     assert_eq!(env.writes(), (3, 0, 0));
 
@@ -96,10 +123,23 @@ async fn integration_lifecycle_end_to_end() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["cells"].as_array().unwrap().iter().map(|c| c.as_str().unwrap_or_default().to_string()).collect())
+        .map(|r| {
+            r["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap_or_default().to_string())
+                .collect()
+        })
         .collect();
     assert!(
-        rows.iter().any(|r| r[1..5] == ["high".to_string(), "user-not-in-idp".into(), "bob@acme.com".into(), NAME.into()]),
+        rows.iter().any(|r| r[1..5]
+            == [
+                "high".to_string(),
+                "user-not-in-idp".into(),
+                "bob@acme.com".into(),
+                NAME.into()
+            ]),
         "{rows:?}"
     );
 
@@ -108,14 +148,22 @@ async fn integration_lifecycle_end_to_end() {
     assert_ne!(stored, first_token);
     let notes = env.event_notes("RefreshTokenRotated").await;
     assert!(!notes.is_empty());
-    assert!(notes.iter().all(|n| !n.contains(&stored) && !n.contains(&first_token)));
+    assert!(
+        notes
+            .iter()
+            .all(|n| !n.contains(&stored) && !n.contains(&first_token))
+    );
 
     // The org changes: bob leaves, dave becomes an admin outside the IdP.
     env.sf.org().update(|org| {
         let bob = org.user_by_username("bob@acme.com").unwrap();
         org.users[bob.0].is_active = false;
         let admin = idgap_sim::salesforce::ProfileRef(0);
-        org.add_user("dave@acme.com", admin, "2025-07-01T00:00:00Z".parse().unwrap());
+        org.add_user(
+            "dave@acme.com",
+            admin,
+            "2025-07-01T00:00:00Z".parse().unwrap(),
+        );
     });
     let token = env.request_sync("integration", NAME, "sync-1").await;
     let obj = env.wait_handled(NAME, &token).await;
@@ -127,19 +175,48 @@ async fn integration_lifecycle_end_to_end() {
             ("stale-active-user", "carol@acme.com"),
         ],
     );
-    assert_eq!(obj.status.as_ref().unwrap().last_handled_reconcile_at.as_deref(), Some("sync-1"));
-    assert_eq!(obj.status.as_ref().unwrap().summary.as_ref().unwrap().critical, 1);
-    assert_eq!(obj.status.as_ref().unwrap().inventory.as_ref().unwrap().admins, 2);
+    assert_eq!(
+        obj.status
+            .as_ref()
+            .unwrap()
+            .last_handled_reconcile_at
+            .as_deref(),
+        Some("sync-1")
+    );
+    assert_eq!(
+        obj.status
+            .as_ref()
+            .unwrap()
+            .summary
+            .as_ref()
+            .unwrap()
+            .critical,
+        1
+    );
+    assert_eq!(
+        obj.status
+            .as_ref()
+            .unwrap()
+            .inventory
+            .as_ref()
+            .unwrap()
+            .admins,
+        2
+    );
     assert_eq!(env.writes(), (4, 0, 1));
+    let changed = env.event_notes("FindingsChanged").await;
     assert!(
-        env.event_notes("Synced").await.iter().any(|n| n.contains("created 1, updated 0, deleted 1")),
-        "{:?}",
-        env.event_notes("Synced").await
+        changed
+            .iter()
+            .any(|n| n.contains("created 3, updated 0, deleted 0")),
+        "{changed:?}"
     );
 
     // An unchanged re-sync writes no AccessFinding.
     let versions = |fs: Vec<AccessFinding>| -> Vec<(String, String)> {
-        fs.into_iter().map(|f| (f.name_any(), f.resource_version().unwrap())).collect()
+        fs.into_iter()
+            .map(|f| (f.name_any(), f.resource_version().unwrap()))
+            .collect()
     };
     let before = versions(env.findings().await);
     let syncs = env.metrics.syncs("SalesforceIntegration");
@@ -148,31 +225,57 @@ async fn integration_lifecycle_end_to_end() {
     assert_eq!(env.metrics.syncs("SalesforceIntegration"), syncs + 1);
     assert_eq!(env.writes(), (4, 0, 1));
     assert_eq!(versions(env.findings().await), before);
+    let synced = env.event_notes("Synced").await;
+    assert!(
+        synced
+            .iter()
+            .any(|n| n.contains("created 0, updated 0, deleted 0, unchanged 3")),
+        "{synced:?}"
+    );
 
     // The directory suddenly returns no accounts: the IdP rules are skipped and their
     // findings stay.
     env.jc.set_directory(Directory::default());
     let idp_token = env.request_sync("idp", IDP, "idp-1").await;
     let idps = env.identity_providers();
-    eventually("the IdentityProvider to fail on the empty directory", super::env::WAIT, || {
-        let idps = idps.clone();
-        let idp_token = idp_token.clone();
-        async move {
-            let idp = idps.get(IDP).await.ok()?;
-            let s = idp.status?;
-            (s.last_handled_reconcile_at.as_deref() == Some(idp_token.as_str())
-                && s.conditions.iter().any(|c| c.type_ == "Ready" && c.reason == "EmptyDirectory"))
-            .then_some(())
-        }
-    })
+    eventually(
+        "the IdentityProvider to fail on the empty directory",
+        super::env::WAIT,
+        || {
+            let idps = idps.clone();
+            let idp_token = idp_token.clone();
+            async move {
+                let idp = idps.get(IDP).await.ok()?;
+                let s = idp.status?;
+                (s.last_handled_reconcile_at.as_deref() == Some(idp_token.as_str())
+                    && s.conditions
+                        .iter()
+                        .any(|c| c.type_ == "Ready" && c.reason == "EmptyDirectory"))
+                .then_some(())
+            }
+        },
+    )
     .await;
     let token = env.request_sync("integration", NAME, "sync-3").await;
     let obj = env.wait_handled(NAME, &token).await;
     let idp_cond = condition(&obj, "IdentityProvidersSynced").unwrap();
-    assert_eq!((idp_cond.status.as_str(), idp_cond.reason.as_str()), ("False", "IdentityProviderFailed"));
+    assert_eq!(
+        (idp_cond.status.as_str(), idp_cond.reason.as_str()),
+        ("False", "IdentityProviderFailed")
+    );
     assert_eq!(condition(&obj, "Ready").unwrap().status, "True");
-    let skipped: Vec<String> = obj.status.as_ref().unwrap().skipped_rules.iter().map(|s| s.rule.clone()).collect();
-    assert!(skipped.contains(&"admin-not-in-idp".to_string()), "{skipped:?}");
+    let skipped: Vec<String> = obj
+        .status
+        .as_ref()
+        .unwrap()
+        .skipped_rules
+        .iter()
+        .map(|s| s.rule.clone())
+        .collect();
+    assert!(
+        skipped.contains(&"admin-not-in-idp".to_string()),
+        "{skipped:?}"
+    );
     expect_findings(
         &env.finding_keys().await,
         &[
@@ -185,7 +288,9 @@ async fn integration_lifecycle_end_to_end() {
     env.jc.set_directory(super::env::directory());
 
     // Suspend: no sync, not even on request.
-    let obj = env.merge_patch_integration(NAME, json!({ "spec": { "suspend": true } })).await;
+    let obj = env
+        .merge_patch_integration(NAME, json!({ "spec": { "suspend": true } }))
+        .await;
     let generation = obj.metadata.generation;
     env.wait_integration(NAME, "Suspended", |o| {
         o.status.as_ref().unwrap().observed_generation == generation
@@ -200,24 +305,35 @@ async fn integration_lifecycle_end_to_end() {
     assert_eq!(env.sf.requests(), requests);
     assert_eq!(env.metrics.syncs("SalesforceIntegration"), syncs);
     let obj = env.integrations().get(NAME).await.unwrap();
-    assert_ne!(obj.status.unwrap().last_handled_reconcile_at.as_deref(), Some("sync-4"));
+    assert_ne!(
+        obj.status.unwrap().last_handled_reconcile_at.as_deref(),
+        Some("sync-4")
+    );
 
     // Resume: the generation changed, so it syncs (and handles the pending request).
-    env.merge_patch_integration(NAME, json!({ "spec": { "suspend": false } })).await;
+    env.merge_patch_integration(NAME, json!({ "spec": { "suspend": false } }))
+        .await;
     let obj = env.wait_handled(NAME, "sync-4").await;
     assert!(settled(&obj));
     assert_eq!(condition(&obj, "Ready").unwrap().reason, "Succeeded");
 
     // Deleting the integration removes its findings (garbage collection).
-    env.integrations().delete(NAME, &DeleteParams::default()).await.unwrap();
+    env.integrations()
+        .delete(NAME, &DeleteParams::default())
+        .await
+        .unwrap();
     let api = env.findings_api();
-    eventually("garbage collection of the findings", Duration::from_secs(90), || {
-        let api = api.clone();
-        async move {
-            let left = api.list(&Default::default()).await.ok()?.items.len();
-            (left == 0).then_some(())
-        }
-    })
+    eventually(
+        "garbage collection of the findings",
+        Duration::from_secs(90),
+        || {
+            let api = api.clone();
+            async move {
+                let left = api.list(&Default::default()).await.ok()?.items.len();
+                (left == 0).then_some(())
+            }
+        },
+    )
     .await;
     env.stop().await;
 }
