@@ -43,6 +43,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Print the CustomResourceDefinitions (YAML) to apply before installing the operator.
     Crd,
+    /// Run the operator: watch SalesforceIntegrations and IdentityProviders, write findings.
+    Run(crate::operator::RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -126,7 +128,10 @@ pub fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    init_tracing();
+    // The operator sets up its own (JSON) logging.
+    if !matches!(command, Command::Run(_)) {
+        init_tracing();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -159,6 +164,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", crd::crds_yaml()?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run(args) => crate::operator::run(args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 

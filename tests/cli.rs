@@ -1,0 +1,13 @@
+//! The `idgap` binary, run as a user would: the demo, scans of manifests against the
+//! simulators (in every output format), exit codes, input errors and `connect`.
+
+#[path = "cli/common.rs"]
+mod common;
+#[path = "cli/connect.rs"]
+mod connect;
+#[path = "cli/demo.rs"]
+mod demo;
+#[path = "cli/errors.rs"]
+mod errors;
+#[path = "cli/scan.rs"]
+mod scan;
