@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::schema::Obj;
 use super::soql::{self, QueryError, Select, Visibility};
-use super::state::{Cursor, Kind, Shared, bearer, json_response, rest_error};
+use super::state::{Cursor, Kind, Shared, bearer, json_response, json_text_response, rest_error};
 
 const INVALID_SESSION: &str = "Session expired or invalid";
 
@@ -304,33 +304,49 @@ fn page(
 ) -> Response {
     shared.count_page(cursor.object);
     let end = (offset + cursor.batch).min(cursor.rows.len());
-    let records: Vec<serde_json::Value> = cursor.rows[offset..end]
-        .iter()
-        .filter(|i| (**i as usize) < cursor.object.len(org))
-        .map(|i| {
-            soql::render(
-                org,
-                cursor.object,
-                *i as usize,
-                &cursor.fields,
-                &cursor.version,
-            )
-        })
-        .collect();
     let done = end >= cursor.rows.len();
-    let mut body = json!({ "totalSize": cursor.total_size, "done": done, "records": records });
+    let mut body = String::with_capacity(64 + (end - offset) * 400);
+    body.push_str(&format!(
+        "{{\"totalSize\":{},\"done\":{done}",
+        cursor.total_size
+    ));
     if cursor.tooling {
-        body["entityTypeName"] = json!(cursor.object.name());
-        body["size"] = json!(cursor.total_size);
+        body.push_str(&format!(
+            ",\"size\":{},\"entityTypeName\":\"{}\"",
+            cursor.total_size,
+            cursor.object.name()
+        ));
     }
     if !done {
         let tooling = if cursor.tooling { "tooling/" } else { "" };
-        body["nextRecordsUrl"] = json!(format!(
-            "/services/data/{}/{tooling}query/{locator}-{end}",
+        body.push_str(&format!(
+            ",\"nextRecordsUrl\":\"/services/data/{}/{tooling}query/{locator}-{end}\"",
             cursor.version
         ));
     }
-    json_response(StatusCode::OK, &body, Some(limit))
+    body.push_str(",\"records\":[");
+    let live = cursor.object.len(org);
+    let mut first = true;
+    for i in cursor.rows[offset..end]
+        .iter()
+        .map(|i| *i as usize)
+        .filter(|i| *i < live)
+    {
+        if !first {
+            body.push(',');
+        }
+        first = false;
+        soql::write_record(
+            &mut body,
+            org,
+            cursor.object,
+            i,
+            &cursor.fields,
+            &cursor.version,
+        );
+    }
+    body.push_str("]}");
+    json_text_response(StatusCode::OK, body, Some(limit))
 }
 
 fn query_error(q: &str, e: QueryError, limit: (u64, u64)) -> Response {

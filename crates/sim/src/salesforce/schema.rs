@@ -58,16 +58,6 @@ impl Val {
     fn opt_time(t: Option<Timestamp>) -> Val {
         t.map_or(Val::Null, Val::Time)
     }
-
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        match self {
-            Val::Null => serde_json::Value::Null,
-            Val::Bool(b) => (*b).into(),
-            Val::Int(i) => (*i).into(),
-            Val::Str(s) => s.clone().into(),
-            Val::Time(t) => format_datetime(*t).into(),
-        }
-    }
 }
 
 /// `2023-07-23T16:18:23.000+0000`, the way the REST API writes datetimes.

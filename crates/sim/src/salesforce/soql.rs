@@ -6,7 +6,6 @@
 use std::cmp::Ordering;
 
 use jiff::Timestamp;
-use serde_json::{Map, Value};
 
 use super::org::OrgData;
 use super::schema::{Obj, Val, parent, scalar};
@@ -653,63 +652,112 @@ pub(crate) fn execute(org: &OrgData, q: &Query) -> Vec<u32> {
     rows
 }
 
-/// One record as the REST API shapes it: `attributes`, then the selected fields, parent
-/// relationships nested with their own `attributes`, empty lookups as `null`.
-pub(crate) fn render(
+/// Appends one record as the REST API shapes it: `attributes`, then the selected fields,
+/// parent relationships nested with their own `attributes`, empty lookups as `null`.
+/// Written straight to JSON text: pages of 2,000 records stay cheap to serve.
+pub(crate) fn write_record(
+    out: &mut String,
     org: &OrgData,
     obj: Obj,
     idx: usize,
     fields: &[FieldPath],
     version: &str,
-) -> Value {
+) {
     let paths: Vec<(&[(&'static str, Obj)], &'static str)> = fields
         .iter()
         .map(|f| (f.rels.as_slice(), f.field))
         .collect();
-    render_level(org, obj, idx, &paths, version)
+    write_level(out, org, obj, idx, &paths, version);
 }
 
-fn render_level(
+fn write_level(
+    out: &mut String,
     org: &OrgData,
     obj: Obj,
     idx: usize,
     paths: &[(&[(&'static str, Obj)], &'static str)],
     version: &str,
-) -> Value {
-    let mut map = Map::new();
-    let url = match obj.id(org, idx) {
-        Some(id) => format!("/services/data/{version}/sobjects/{}/{id}", obj.name()),
-        None => format!("/services/data/{version}/sobjects/{}", obj.name()),
-    };
-    map.insert(
-        "attributes".into(),
-        serde_json::json!({ "type": obj.name(), "url": url }),
-    );
+) {
+    out.push_str("{\"attributes\":{\"type\":\"");
+    out.push_str(obj.name());
+    out.push_str("\",\"url\":\"/services/data/");
+    out.push_str(version);
+    out.push_str("/sobjects/");
+    out.push_str(obj.name());
+    if let Some(id) = obj.id(org, idx) {
+        out.push('/');
+        out.push_str(&id);
+    }
+    out.push_str("\"}");
     let mut done_rels: Vec<&str> = Vec::new();
     for (rels, field) in paths {
         match rels.first() {
             None => {
-                map.insert((*field).to_string(), scalar(org, obj, idx, field).to_json());
+                out.push(',');
+                push_json_str(out, field);
+                out.push(':');
+                write_val(out, &scalar(org, obj, idx, field));
             }
             Some((rel, target)) => {
                 if done_rels.contains(rel) {
                     continue;
                 }
                 done_rels.push(rel);
-                let nested: Vec<(&[(&'static str, Obj)], &'static str)> = paths
-                    .iter()
-                    .filter(|(r, _)| r.first().is_some_and(|(n, _)| n == rel))
-                    .map(|(r, f)| (&r[1..], *f))
-                    .collect();
-                let v = match parent(org, obj, idx, rel) {
-                    Some(p) => render_level(org, *target, p, &nested, version),
-                    None => Value::Null,
-                };
-                map.insert((*rel).to_string(), v);
+                out.push(',');
+                push_json_str(out, rel);
+                out.push(':');
+                match parent(org, obj, idx, rel) {
+                    Some(p) => {
+                        let nested: Vec<(&[(&'static str, Obj)], &'static str)> = paths
+                            .iter()
+                            .filter(|(r, _)| r.first().is_some_and(|(n, _)| n == rel))
+                            .map(|(r, f)| (&r[1..], *f))
+                            .collect();
+                        write_level(out, org, *target, p, &nested, version);
+                    }
+                    None => out.push_str("null"),
+                }
             }
         }
     }
-    Value::Object(map)
+    out.push('}');
+}
+
+fn write_val(out: &mut String, v: &Val) {
+    use std::fmt::Write;
+    match v {
+        Val::Null => out.push_str("null"),
+        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Val::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Val::Str(s) => push_json_str(out, s),
+        Val::Time(t) => {
+            out.push('"');
+            out.push_str(&super::schema::format_datetime(*t));
+            out.push('"');
+        }
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -758,6 +806,16 @@ mod tests {
             parse("SELECT FROM User", &All),
             Err(QueryError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut out = String::new();
+        push_json_str(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(
+            serde_json::from_str::<String>(&out).unwrap(),
+            "a\"b\\c\nd\u{1}é"
+        );
     }
 
     #[test]

@@ -280,7 +280,16 @@ pub(crate) fn json_response(
     body: &serde_json::Value,
     limit: Option<(u64, u64)>,
 ) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+    json_text_response(status, body.to_string(), limit)
+}
+
+/// A JSON body already written as text.
+pub(crate) fn json_text_response(
+    status: StatusCode,
+    body: String,
+    limit: Option<(u64, u64)>,
+) -> Response {
+    let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(
         "content-type",
