@@ -84,22 +84,31 @@ impl OktaConfig {
     }
 }
 
-/// Okta `status` → normalised status (table in `docs/identity-providers.md`).
+/// Okta `status` → normalised status (table in `docs/identity-providers.md`). A status
+/// this table does not know (a transitional `ACTIVATING`, or one Okta adds later) counts as
+/// pending: never as switched off, so it cannot raise a stale-account finding by itself.
 pub fn map_status(raw: &str) -> AccountStatus {
     match raw {
         "ACTIVE" | "PASSWORD_EXPIRED" | "RECOVERY" => AccountStatus::Active,
         "LOCKED_OUT" => AccountStatus::Locked,
         "SUSPENDED" => AccountStatus::Suspended,
         "DEPROVISIONED" => AccountStatus::Deprovisioned,
-        "STAGED" | "PROVISIONED" => AccountStatus::Pending,
-        other => {
-            tracing::warn!(
-                status = other,
-                "unknown Okta user status; treating the account as pending"
-            );
-            AccountStatus::Pending
-        }
+        _ => AccountStatus::Pending,
     }
+}
+
+fn is_known_status(raw: &str) -> bool {
+    matches!(
+        raw,
+        "ACTIVE"
+            | "PASSWORD_EXPIRED"
+            | "RECOVERY"
+            | "LOCKED_OUT"
+            | "SUSPENDED"
+            | "DEPROVISIONED"
+            | "STAGED"
+            | "PROVISIONED"
+    )
 }
 
 pub(crate) async fn list_accounts(
@@ -132,6 +141,7 @@ pub(crate) async fn list_accounts(
         format!("{base}/api/v1/users?limit={limit}&filter=status%20eq%20%22DEPROVISIONED%22"),
     ];
     let mut seen = HashSet::new();
+    let mut unknown = HashSet::new();
     let mut accounts = Vec::new();
     for first in passes {
         let mut visited = HashSet::new();
@@ -148,6 +158,12 @@ pub(crate) async fn list_accounts(
             }
             let page = client.get_page(&url).await?;
             for user in page.users {
+                if !is_known_status(&user.status) && unknown.insert(user.status.clone()) {
+                    tracing::warn!(
+                        status = %user.status,
+                        "unknown Okta user status; treating such accounts as pending"
+                    );
+                }
                 if seen.insert(user.id.clone()) {
                     accounts.push(user.into_account());
                 }
@@ -211,6 +227,8 @@ enum Reply<T> {
 struct AccessToken {
     value: SecretString,
     expires_at: Instant,
+    /// `token_type: DPoP`: bound to our key, so calls need `Authorization: DPoP` and a proof.
+    dpop_bound: bool,
 }
 
 struct ServiceApp {
@@ -378,15 +396,16 @@ impl<'a> OktaClient<'a> {
             (OktaAuth::ApiToken(token), _) => {
                 Some((SecretString::new(format!("SSWS {}", token.expose())), None))
             }
-            (_, Some(app)) => app.token.as_ref().map(|t| match app.dpop {
-                Some(_) => (
-                    SecretString::new(format!("DPoP {}", t.value.expose())),
-                    Some(t.value.clone()),
-                ),
-                None => (
-                    SecretString::new(format!("Bearer {}", t.value.expose())),
-                    None,
-                ),
+            (_, Some(app)) => app.token.as_ref().map(|t| {
+                if t.dpop_bound && app.dpop.is_some() {
+                    let value = SecretString::new(format!("DPoP {}", t.value.expose()));
+                    (value, Some(t.value.clone()))
+                } else {
+                    (
+                        SecretString::new(format!("Bearer {}", t.value.expose())),
+                        None,
+                    )
+                }
             }),
             _ => None,
         }
@@ -432,6 +451,8 @@ impl<'a> OktaClient<'a> {
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
+    #[serde(default)]
+    token_type: String,
     #[serde(default)]
     expires_in: Option<u64>,
 }
@@ -497,6 +518,7 @@ async fn request_token(
                         Ok(t) => Attempt::Done(Reply::Ok(AccessToken {
                             value: SecretString::new(t.access_token),
                             expires_at: Instant::now() + Duration::from_secs(t.expires_in.unwrap_or(3600)),
+                            dpop_bound: t.token_type.eq_ignore_ascii_case("DPoP"),
                         })),
                         Err(a) => a,
                     }

@@ -363,3 +363,25 @@ async fn get_json(url: &str, token: &str) -> serde_json::Value {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_renewed_before_the_next_page() {
+    let mut opts = options();
+    // Graph says 60 s; idgap renews 60 s early, so every page needs a new token.
+    opts.token_lifetime = std::time::Duration::from_secs(60);
+    let sim = EntraSim::start(Directory::generate(3, 50, "contoso.example"), opts)
+        .await
+        .unwrap();
+    let mut config = secret_config(&sim);
+    config.page_size = 20;
+    let snap = sync(config).await.unwrap();
+    let pages = listed(&Directory::generate(3, 50, "contoso.example"))
+        .len()
+        .div_ceil(20) as u64;
+    assert_eq!(
+        snap.accounts.len(),
+        listed(&Directory::generate(3, 50, "contoso.example")).len()
+    );
+    assert_eq!(sim.requests().users, pages);
+    assert_eq!(sim.requests().token, pages);
+}

@@ -419,3 +419,28 @@ async fn a_page_size_above_okta_s_limit_is_a_config_error() {
     assert!(matches!(err, IdpError::Config { .. }), "{err:?}");
     assert_eq!(sim.requests().users, 0);
 }
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_renewed_before_the_next_page() {
+    let mut opts = options();
+    opts.dpop_required = false;
+    // Okta says 30 s; idgap renews 30 s early, so every page needs a new token.
+    opts.token_lifetime = Duration::from_secs(30);
+    let sim = OktaSim::start(
+        Directory::from_people(
+            (0..5)
+                .map(|i| Person::active(i, &format!("u{i}@acme.example")))
+                .collect(),
+        ),
+        opts,
+    )
+    .await
+    .unwrap();
+    let mut config = service_app(&sim, false);
+    config.page_size = 2;
+    let snap = sync(config).await.unwrap();
+    assert_eq!(snap.accounts.len(), 5);
+    // Three plain pages and one (empty) deprovisioned page, each with a fresh token.
+    assert_eq!(sim.requests().users, 4);
+    assert_eq!(sim.requests().token, 4);
+}
