@@ -333,7 +333,10 @@ fn bad_manifests() -> Vec<Bad> {
         Bad {
             case: "environment and loginUrl together",
             object: sfi(|s| s["loginUrl"] = json!("https://acme.my.salesforce.com")),
-            expect: &["set either environment or loginUrl, not both"],
+            expect: &[
+                "spec.loginUrl",
+                "set either environment or loginUrl, not both",
+            ],
         },
         Bad {
             case: "environment not an enum value",
@@ -584,6 +587,16 @@ fn bad_manifests() -> Vec<Bad> {
                 s.as_object_mut().unwrap().remove("rule");
             }),
             expect: &["spec.rule", "Required value"],
+        },
+        Bad {
+            case: "finding rule not an id",
+            object: finding(|s| s["rule"] = json!("Admin Not In IdP")),
+            expect: &["spec.rule", "should match"],
+        },
+        Bad {
+            case: "finding integration not a name",
+            object: finding(|s| s["integration"] = json!("Acme Prod")),
+            expect: &["spec.integration", "should match"],
         },
         Bad {
             case: "finding evidence not strings",

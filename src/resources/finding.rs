@@ -16,10 +16,27 @@ use serde::{Deserialize, Serialize};
     category = "idgap",
     printcolumn(name = "Severity", type_ = "string", json_path = ".spec.severity"),
     printcolumn(name = "Rule", type_ = "string", json_path = ".spec.rule"),
-    printcolumn(name = "Subject", type_ = "string", json_path = ".spec.subject.display"),
-    printcolumn(name = "Integration", type_ = "string", json_path = ".spec.integration"),
-    printcolumn(name = "Category", type_ = "string", json_path = ".spec.category", priority = 1),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    printcolumn(
+        name = "Subject",
+        type_ = "string",
+        json_path = ".spec.subject.display"
+    ),
+    printcolumn(
+        name = "Integration",
+        type_ = "string",
+        json_path = ".spec.integration"
+    ),
+    printcolumn(
+        name = "Category",
+        type_ = "string",
+        json_path = ".spec.category",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    ),
     selectable = ".spec.severity",
     selectable = ".spec.rule",
     selectable = ".spec.integration"
@@ -27,7 +44,10 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct AccessFindingSpec {
     /// The SalesforceIntegration that produced this finding.
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
     pub integration: String,
+    /// The rule id, e.g. `admin-not-in-idp` (also the `idgap.io/rule` label value).
+    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
     pub rule: String,
     pub title: String,
     #[schemars(regex(pattern = r"^(critical|high|medium|low)$"))]

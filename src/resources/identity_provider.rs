@@ -21,7 +21,7 @@ use super::common::{Condition, SecretKeyRef};
     printcolumn(name = "Accounts", type_ = "integer", json_path = ".status.accounts"),
     printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    validation = Rule::new("[has(self.spec.okta), has(self.spec.entraId), has(self.spec.googleWorkspace), has(self.spec.jumpCloud), has(self.spec.oneLogin)].filter(x, x).size() == 1").message("exactly one of okta, entraId, googleWorkspace, jumpCloud, oneLogin must be set")
+    validation = Rule::new("[has(self.spec.okta), has(self.spec.entraId), has(self.spec.googleWorkspace), has(self.spec.jumpCloud), has(self.spec.oneLogin)].filter(x, x).size() == 1").message("exactly one of okta, entraId, googleWorkspace, jumpCloud, oneLogin must be set").field_path(".spec")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityProviderSpec {
@@ -153,7 +153,10 @@ pub struct JumpCloudSpec {
 #[serde(rename_all = "camelCase")]
 pub struct OneLoginSpec {
     /// The account subdomain: `acme` for `acme.onelogin.com`.
-    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
     pub subdomain: String,
     pub client_id: SecretKeyRef,
     pub client_secret: SecretKeyRef,

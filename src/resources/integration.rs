@@ -20,7 +20,7 @@ use super::common::{Condition, SecretKeyRef};
     printcolumn(name = "High", type_ = "integer", json_path = ".status.summary.high"),
     printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    validation = Rule::new("!(has(self.spec.environment) && has(self.spec.loginUrl))").message("set either environment or loginUrl, not both")
+    validation = Rule::new("!(has(self.spec.environment) && has(self.spec.loginUrl))").message("set either environment or loginUrl, not both").field_path(".spec.loginUrl")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SalesforceIntegrationSpec {
