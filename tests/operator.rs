@@ -11,3 +11,5 @@ mod env;
 mod failures;
 #[path = "operator/lifecycle.rs"]
 mod lifecycle;
+#[path = "operator/ops.rs"]
+mod ops;

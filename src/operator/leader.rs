@@ -34,6 +34,8 @@ pub struct LeaderLease {
     api: Api<Lease>,
     namespace: String,
     identity: String,
+    duration: Duration,
+    renew_every: Duration,
 }
 
 /// True when a lease held by someone else has expired.
@@ -54,7 +56,20 @@ impl LeaderLease {
             api: Api::namespaced(client, namespace),
             namespace: namespace.to_string(),
             identity,
+            duration: LEASE_DURATION,
+            renew_every: RENEW_EVERY,
         }
+    }
+
+    /// A shorter lease (tests); renewals happen at a third of it.
+    pub fn with_duration(mut self, duration: Duration) -> Self {
+        self.duration = duration.max(Duration::from_secs(1));
+        self.renew_every = self.duration / 3;
+        self
+    }
+
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     fn err(&self, source: kube::Error) -> LeaseError {
@@ -114,7 +129,7 @@ impl LeaderLease {
     fn spec(&self, acquired: Timestamp, renewed: Timestamp, transitions: i32) -> LeaseSpec {
         LeaseSpec {
             holder_identity: Some(self.identity.clone()),
-            lease_duration_seconds: Some(LEASE_DURATION.as_secs() as i32),
+            lease_duration_seconds: Some(self.duration.as_secs() as i32),
             acquire_time: Some(MicroTime(acquired)),
             renew_time: Some(MicroTime(renewed)),
             lease_transitions: Some(transitions),
@@ -130,7 +145,7 @@ impl LeaderLease {
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "leader election attempt failed"),
             }
-            tokio::time::sleep(RENEW_EVERY).await;
+            tokio::time::sleep(self.renew_every).await;
         }
     }
 
@@ -138,13 +153,13 @@ impl LeaderLease {
     pub async fn hold(&self) -> LeaseError {
         let mut last_ok = tokio::time::Instant::now();
         loop {
-            tokio::time::sleep(RENEW_EVERY).await;
+            tokio::time::sleep(self.renew_every).await;
             match self.try_acquire_or_renew().await {
                 Ok(true) => last_ok = tokio::time::Instant::now(),
                 Ok(false) => return LeaseError::Lost(LEASE_NAME.into()),
                 Err(e) => {
                     tracing::warn!(error = %e, "could not renew the leader lease");
-                    if last_ok.elapsed() >= LEASE_DURATION {
+                    if last_ok.elapsed() >= self.duration {
                         return LeaseError::Lost(LEASE_NAME.into());
                     }
                 }

@@ -13,16 +13,16 @@ pub mod directory;
 pub mod findings;
 mod identity_provider;
 mod integration;
-mod leader;
+pub mod leader;
 pub mod metrics;
 mod run;
 pub mod schedule;
 mod secrets;
-mod server;
+pub mod server;
 mod status;
 
 pub use args::{LogFormat, RunArgs};
-pub use run::{Operator, OperatorConfig, run, start};
+pub use run::{Operator, OperatorConfig, check_crds, run, start};
 
 /// The one server-side-apply field manager for everything the operator writes.
 pub const FIELD_MANAGER: &str = "idgap";

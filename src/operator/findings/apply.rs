@@ -41,11 +41,14 @@ impl ApplyError {
     }
 }
 
+/// The known AccessFindings of one integration, by name.
+pub type KnownFindings = Arc<Mutex<BTreeMap<String, Existing>>>;
+
 /// Per integration (keyed by its uid): the AccessFindings known to exist and their spec
 /// hashes, so an unchanged sync writes nothing. Rebuilt from a LIST on first use.
 #[derive(Default)]
 pub struct FindingCache {
-    inner: Mutex<HashMap<String, Arc<Mutex<BTreeMap<String, Existing>>>>>,
+    inner: Mutex<HashMap<String, KnownFindings>>,
 }
 
 impl FindingCache {
@@ -55,7 +58,7 @@ impl FindingCache {
         api: &Api<AccessFinding>,
         uid: &str,
         integration: &str,
-    ) -> Result<Arc<Mutex<BTreeMap<String, Existing>>>, ApplyError> {
+    ) -> Result<KnownFindings, ApplyError> {
         if let Some(e) = self.inner.lock().await.get(uid) {
             return Ok(e.clone());
         }
