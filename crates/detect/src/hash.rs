@@ -1,4 +1,4 @@
-//! A fast, fixed-seed hasher for the identity index. Deterministic (no random state), and
+//! A fast, fixed-seed hasher for the identity index and lookup maps. Deterministic (no random state), and
 //! never iterated for output: maps keyed with it are only probed.
 
 use std::collections::HashMap;
@@ -57,8 +57,10 @@ impl Hasher for FastHasher {
         self.add(i as u64);
     }
 
+    /// The multiply leaves the best-mixed bits at the top; the table indexes with the low
+    /// bits, so rotate them down (as rustc-hash 2 does).
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        self.hash.rotate_left(26)
     }
 }

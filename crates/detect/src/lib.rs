@@ -90,7 +90,7 @@ pub fn detect(
     now: Timestamp,
     audit_window_start: Timestamp,
 ) -> Detection {
-    let plan = Plan::new(org, directories, policy);
+    let mut plan = Plan::new(org, directories, policy);
     let ctx = Ctx::new(org, policy, now, audit_window_start);
     let mut raw: Vec<Finding> = Vec::new();
 
@@ -118,20 +118,31 @@ pub fn detect(
             .collect::<Vec<_>>()
             .join("; ");
         let norm = Normalizer::new(&policy.domain_aliases);
-        let index = IdentityIndex::build(trusted.iter().map(|t| t.2).collect(), &norm);
-        let suffixes = clean_suffixes(&policy.sandbox_username_suffixes);
-        let mut matcher = Matcher::new(&index, &norm, org.org.sandbox, &suffixes);
-        rules::identity::run(&ctx, &mut matcher, &index, &listed, identity_on, &mut raw);
+        match IdentityIndex::build(trusted.iter().map(|t| t.2).collect(), &norm) {
+            Ok(index) => {
+                let suffixes = clean_suffixes(&policy.sandbox_username_suffixes);
+                let mut matcher = Matcher::new(&index, &norm, org.org.sandbox, &suffixes);
+                rules::identity::run(&ctx, &mut matcher, &index, &listed, identity_on, &mut raw);
+            }
+            Err(_) => {
+                for rule in IDP_RULES {
+                    plan.block(
+                        rule,
+                        "the linked directories hold more than 4 GiB of identifiers, beyond what the identity index addresses".to_string(),
+                    );
+                }
+            }
+        }
     }
     for rule in [RuleId::AdminModifyAllData, RuleId::AdminViewAllData] {
         if plan.runs(rule) {
             rules::privilege::run(&ctx, rule, &mut raw);
         }
     }
-    if plan.runs(RuleId::SessionIpNotEnforced) {
-        if let Some(settings) = &org.session_settings {
-            rules::session::run(&ctx, settings, &mut raw);
-        }
+    if plan.runs(RuleId::SessionIpNotEnforced)
+        && let Some(settings) = &org.session_settings
+    {
+        rules::session::run(&ctx, settings, &mut raw);
     }
     let export_on = rules::export::Enabled {
         audit: plan.audit_readable,

@@ -25,7 +25,12 @@ fn connected_app_grants_table() {
             "Analytics Cloud Integration User",
         ),
     ];
-    let cases: Vec<(&str, Vec<(&str, &str, u64)>, Vec<&str>)> = vec![
+    type Case = (
+        &'static str,
+        Vec<(&'static str, &'static str, u64)>,
+        Vec<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "grant by a user in the IdP",
             vec![("Slack", "005K", 3)],

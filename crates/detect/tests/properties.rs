@@ -189,7 +189,7 @@ fn build(spec: &Spec) -> (OrgSnapshot, Vec<DirectorySnapshot>) {
         })
         .collect();
     if let Some(s) = o.session_settings.as_mut() {
-        s.lock_sessions_to_ip = spec.seed % 2 == 0;
+        s.lock_sessions_to_ip = spec.seed.is_multiple_of(2);
     }
     (o, dirs)
 }

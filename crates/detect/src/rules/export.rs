@@ -231,21 +231,21 @@ fn emit(
         ));
     }
     // An unknown actor cannot be called a non-admin: the bulk finding still reports it.
-    if on.non_admin {
-        if let Some(user) = actor.filter(|u| !ctx.is_admin(u)) {
-            let remediation = format!(
-                "Find out why {} could export data: remove the Weekly Data Export permission from their profile or permission sets, and treat an unexpected export as a possible data leak.",
-                user.username
-            );
-            out.push(finding(
-                RuleId::DataExportByNonAdmin,
-                format!("{}:{subject_key}", RuleId::DataExportByNonAdmin),
-                subject,
-                evidence,
-                remediation,
-                Some(at),
-            ));
-        }
+    if on.non_admin
+        && let Some(user) = actor.filter(|u| !ctx.is_admin(u))
+    {
+        let remediation = format!(
+            "Find out why {} could export data: remove the Weekly Data Export permission from their profile or permission sets, and treat an unexpected export as a possible data leak.",
+            user.username
+        );
+        out.push(finding(
+            RuleId::DataExportByNonAdmin,
+            format!("{}:{subject_key}", RuleId::DataExportByNonAdmin),
+            subject,
+            evidence,
+            remediation,
+            Some(at),
+        ));
     }
 }
 

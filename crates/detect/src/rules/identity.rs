@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use idgap_model::{Evidence, Finding, OAuthGrant, RuleId, SfUser, Subject, SubjectKind, Timestamp};
 
 use super::{Ctx, finding, opt_time, user_evidence, user_subject};
-use crate::index::{Hit, IdentityIndex, Matcher};
+use crate::index::{Hit, IdentityIndex, Matcher, USERS_PER_BATCH};
 
 /// Which of the four rules to run in this pass.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,35 +32,33 @@ pub(crate) fn run(
     out: &mut Vec<Finding>,
 ) {
     if on.admin_not_in_idp || on.user_not_in_idp || on.stale_active_user {
-        for user in &ctx.org.users {
-            if !ctx.in_idp_scope(user) {
-                continue;
-            }
-            let admin = ctx.is_admin(user);
-            let wants_missing = if admin {
-                on.admin_not_in_idp
-            } else {
-                on.user_not_in_idp
-            };
-            if !wants_missing && !on.stale_active_user {
-                continue;
-            }
-            let hits = matcher.match_user(user);
-            if hits.is_empty() {
-                if wants_missing {
-                    let rule = if admin {
-                        RuleId::AdminNotInIdp
+        let wanted = ctx.org.users.iter().filter(|user| {
+            ctx.in_idp_scope(user)
+                && (on.stale_active_user
+                    || if ctx.is_admin(user) {
+                        on.admin_not_in_idp
                     } else {
-                        RuleId::UserNotInIdp
-                    };
-                    out.push(not_in_idp(rule, user, directories));
+                        on.user_not_in_idp
+                    })
+        });
+        let mut batch: Vec<&SfUser> = Vec::with_capacity(USERS_PER_BATCH);
+        let mut wanted = wanted.peekable();
+        while wanted.peek().is_some() {
+            batch.clear();
+            batch.extend(wanted.by_ref().take(USERS_PER_BATCH));
+            matcher.match_batch(&batch);
+            for (pos, user) in batch.iter().enumerate() {
+                let hits = matcher.hits_of(pos);
+                let admin = ctx.is_admin(user);
+                if hits.is_empty() {
+                    if admin && on.admin_not_in_idp {
+                        out.push(not_in_idp(RuleId::AdminNotInIdp, user, directories));
+                    } else if !admin && on.user_not_in_idp {
+                        out.push(not_in_idp(RuleId::UserNotInIdp, user, directories));
+                    }
+                } else if on.stale_active_user && hits.iter().all(|h| h.disabled) {
+                    out.push(stale(user, hits, index));
                 }
-            } else if on.stale_active_user
-                && hits
-                    .iter()
-                    .all(|h| index.account(h.account).status.is_disabled())
-            {
-                out.push(stale(user, hits, index));
             }
         }
     }

@@ -81,19 +81,44 @@ impl<'a> Ctx<'a> {
         now: Timestamp,
         window_start: Timestamp,
     ) -> Self {
+        // Only users that grants, permissions and export records point at are looked up
+        // by id; indexing just those keeps a million-user org cheap.
+        let mut wanted: FastMap<&'a str, ()> = FastMap::default();
+        let referenced = org
+            .oauth_grants
+            .iter()
+            .map(|g| g.user_id.as_str())
+            .chain(org.permissions.iter().map(|p| p.user_id.as_str()))
+            .chain(
+                org.audit_events
+                    .iter()
+                    .filter_map(|e| e.created_by_id.as_deref()),
+            )
+            .chain(
+                org.export_jobs
+                    .iter()
+                    .filter_map(|j| j.created_by_id.as_deref()),
+            );
+        for id in referenced {
+            wanted.insert(id, ());
+        }
         let mut users_by_id: FastMap<&'a str, &'a SfUser> = FastMap::default();
-        users_by_id.reserve(org.users.len());
-        for u in &org.users {
-            // With duplicate ids (an inconsistent snapshot) the smallest record wins, so
-            // the choice does not depend on input order.
-            users_by_id
-                .entry(u.id.as_str())
-                .and_modify(|prev| {
-                    if user_order(u) < user_order(prev) {
-                        *prev = u;
-                    }
-                })
-                .or_insert(u);
+        if !wanted.is_empty() {
+            for u in &org.users {
+                if !wanted.contains_key(u.id.as_str()) {
+                    continue;
+                }
+                // With duplicate ids (an inconsistent snapshot) the smallest record wins,
+                // so the choice does not depend on input order.
+                users_by_id
+                    .entry(u.id.as_str())
+                    .and_modify(|prev| {
+                        if user_order(u) < user_order(prev) {
+                            *prev = u;
+                        }
+                    })
+                    .or_insert(u);
+            }
         }
         Ctx {
             org,
