@@ -439,7 +439,7 @@ async fn list_users(
         },
     };
     let show_deleted = params.get("showDeleted").map(String::as_str) == Some("true");
-    let directory = shared.directory.lock().unwrap().clone();
+    let directory = shared.directory.lock().unwrap();
     let visible: Vec<&Person> = directory
         .people
         .iter()

@@ -229,34 +229,51 @@ async fn list_users(
         Some(Ok(n)) => n,
         Some(Err(_)) => return error(400, "skip must be a non-negative integer"),
     };
-    let directory = shared.directory.lock().unwrap().clone();
-    let mut users: Vec<Value> = directory
+    let directory = shared.directory.lock().unwrap();
+    let mut people: Vec<&Person> = directory
         .people
         .iter()
         .filter(|p| p.state != PersonState::Deprovisioned)
-        .map(render_user)
         .collect();
-    for (_, filter) in pairs.iter().filter(|(k, _)| k == "filter") {
-        let Some((field, value)) = filter.split_once(":$eq:") else {
-            return error(400, &format!("Unsupported filter `{filter}`"));
-        };
-        users.retain(|u| match &u[field] {
-            Value::String(s) => s == value,
-            Value::Bool(b) => b.to_string() == value,
-            _ => false,
-        });
-    }
+    // `_id` is fixed-width hex of the index, so index order is `_id` order (the stable sort
+    // is linear on an already ordered directory).
     match param("sort") {
-        Some("_id") => users.sort_by(|a, b| a["_id"].as_str().cmp(&b["_id"].as_str())),
-        Some("-_id") => users.sort_by(|a, b| b["_id"].as_str().cmp(&a["_id"].as_str())),
+        Some("_id") => people.sort_by_key(|p| p.index),
+        Some("-_id") => people.sort_by_key(|p| std::cmp::Reverse(p.index)),
         _ => {
             // Without an explicit sort the natural order is not guaranteed stable; the
             // simulator keeps directory order but counts the request.
             shared.unsorted.fetch_add(1, Ordering::Relaxed);
         }
     }
-    let total = users.len();
-    let results: Vec<Value> = users.into_iter().skip(skip).take(limit).collect();
+    let filters: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "filter")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let (total, results): (usize, Vec<Value>) = if filters.is_empty() {
+        let page = people
+            .iter()
+            .skip(skip)
+            .take(limit)
+            .map(|p| render_user(p))
+            .collect();
+        (people.len(), page)
+    } else {
+        let mut users: Vec<Value> = people.iter().map(|p| render_user(p)).collect();
+        for filter in filters {
+            let Some((field, value)) = filter.split_once(":$eq:") else {
+                return error(400, &format!("Unsupported filter `{filter}`"));
+            };
+            users.retain(|u| match &u[field] {
+                Value::String(s) => s == value,
+                Value::Bool(b) => b.to_string() == value,
+                _ => false,
+            });
+        }
+        let total = users.len();
+        (total, users.into_iter().skip(skip).take(limit).collect())
+    };
     Json(json!({"totalCount": total, "results": results})).into_response()
 }
 

@@ -398,7 +398,7 @@ async fn list_users(
         },
         (None, None) => 1,
     };
-    let directory = shared.directory.lock().unwrap().clone();
+    let directory = shared.directory.lock().unwrap();
     let listed: Vec<&Person> = directory
         .people
         .iter()
