@@ -337,3 +337,61 @@ async fn integration_lifecycle_end_to_end() {
     .await;
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caps_findings_and_shares_one_directory_sync() {
+    let env = Env::start("op-cap").await;
+    env.create_secrets().await;
+    env.create_identity_provider().await;
+    let mut capped = env.integration_spec();
+    capped["findings"] = json!({ "maxFindings": 2 });
+    env.create_integration("capped", capped).await;
+    env.create_integration("full", env.integration_spec()).await;
+
+    let obj = env.wait_ready_reason("capped", "Succeeded").await;
+    env.wait_ready_reason("full", "Succeeded").await;
+    let truncated = condition(&obj, "FindingsTruncated").unwrap();
+    assert_eq!(
+        (truncated.status.as_str(), truncated.reason.as_str()),
+        ("True", "MaxFindingsReached")
+    );
+    let summary = obj.status.unwrap().summary.unwrap();
+    assert_eq!(
+        (
+            summary.total,
+            summary.high,
+            summary.medium,
+            summary.truncated
+        ),
+        (2, 2, 0, 1)
+    );
+    let capped_rules: Vec<String> = env
+        .findings()
+        .await
+        .into_iter()
+        .filter(|f| f.spec.integration == "capped")
+        .map(|f| f.spec.rule)
+        .collect();
+    assert_eq!(capped_rules.len(), 2);
+    assert!(
+        capped_rules.iter().all(|r| r != "session-ip-not-enforced"),
+        "most severe first: {capped_rules:?}"
+    );
+    assert_eq!(env.findings().await.len(), 5);
+
+    // Both integrations used one directory read.
+    let idp = env
+        .identity_providers()
+        .get(IDP)
+        .await
+        .unwrap()
+        .status
+        .unwrap();
+    assert_eq!(idp.requests_last_sync, Some(env.jc.requests().users));
+    assert_eq!(
+        (idp.accounts, idp.active_accounts, idp.suspended_accounts),
+        (Some(5), Some(4), Some(1))
+    );
+    assert_eq!(idp.provider.as_deref(), Some("jumpCloud"));
+    env.stop().await;
+}
