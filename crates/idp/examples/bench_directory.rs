@@ -5,17 +5,24 @@
 //! cargo run --release -p idgap-idp --example bench_directory -- okta [accounts] [page_size]
 //! ```
 //!
-//! Providers: `okta` (API token), `okta-dpop` (service app with DPoP), `entra` (client secret).
+//! Providers: `okta` (API token), `okta-dpop` (service app with DPoP), `entra` (client secret),
+//! `google` (service account), `jumpcloud` (API key), `onelogin` (client credentials).
 //! The simulator runs in the same process, so peak RSS includes its copy of the directory;
 //! the RSS before the sync (simulator loaded, nothing listed yet) is printed for comparison.
 //! To add a provider, add an arm to `run` that starts its simulator and returns a `Run`.
 
 use std::time::{Duration, Instant};
 
-use idgap_idp::{EntraAuth, EntraConfig, IdpConfig, OktaAuth, OktaConfig};
+use idgap_idp::{
+    EntraAuth, EntraConfig, GoogleConfig, IdpConfig, JumpCloudConfig, OktaAuth, OktaConfig,
+    OneLoginConfig,
+};
 use idgap_net::{HostPolicy, Http, RetryPolicy, SecretString};
 use idgap_sim::idp::entra::{EntraSim, EntraSimOptions};
+use idgap_sim::idp::google::{GoogleSim, GoogleSimOptions};
+use idgap_sim::idp::jumpcloud::{JumpCloudSim, JumpCloudSimOptions};
 use idgap_sim::idp::okta::{OktaSim, OktaSimOptions};
+use idgap_sim::idp::onelogin::{OneLoginSim, OneLoginSimOptions};
 use idgap_sim::idp::{Directory, PersonState};
 
 const SEED: u64 = 42;
@@ -94,8 +101,62 @@ async fn run(provider: &str, directory: Directory, page: Option<u32>) -> Result<
                 _sim: Box::new(sim),
             })
         }
+        "google" => {
+            let page = page.unwrap_or(500);
+            let listed = count(&|s| s != PersonState::Deprovisioned);
+            let admin = "admin@bench.example";
+            let service_account = "bench@bench.iam.gserviceaccount.com";
+            let sim = GoogleSim::start(directory, GoogleSimOptions::new(admin, service_account))
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut config = GoogleConfig::new(service_account, bench_rsa_key(), admin);
+            config.token_url = Some(sim.token_url());
+            config.api_base_url = Some(sim.base_url());
+            config.page_size = page;
+            Ok(Run {
+                config: IdpConfig::GoogleWorkspace(config),
+                minimum_requests: pages(listed, page) + 1,
+                _sim: Box::new(sim),
+            })
+        }
+        "jumpcloud" => {
+            let page = page.unwrap_or(100);
+            let listed = count(&|s| s != PersonState::Deprovisioned);
+            let sim = JumpCloudSim::start(directory, JumpCloudSimOptions::new("bench-key"))
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut config = JumpCloudConfig::new(SecretString::new("bench-key"));
+            config.base_url = Some(sim.base_url());
+            config.page_size = page;
+            Ok(Run {
+                config: IdpConfig::JumpCloud(config),
+                minimum_requests: pages(listed, page),
+                _sim: Box::new(sim),
+            })
+        }
+        "onelogin" => {
+            let page = page.unwrap_or(50);
+            let listed = count(&|s| s != PersonState::Deprovisioned);
+            let mut opts = OneLoginSimOptions::new("bench-id", "bench-secret");
+            opts.page_cap = page as usize;
+            // The simulator's 5,000-calls-per-hour budget would stop a 200,000-account read
+            // at 50 per page; the benchmark measures the client, not the budget.
+            opts.rate_limit = u64::MAX;
+            let sim = OneLoginSim::start(directory, opts)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut config =
+                OneLoginConfig::new("bench", "bench-id", SecretString::new("bench-secret"));
+            config.base_url = Some(sim.base_url());
+            config.page_size = page;
+            Ok(Run {
+                config: IdpConfig::OneLogin(config),
+                minimum_requests: pages(listed, page) + 1,
+                _sim: Box::new(sim),
+            })
+        }
         other => Err(format!(
-            "unknown provider `{other}`; expected one of: okta, okta-dpop, entra"
+            "unknown provider `{other}`; expected one of: okta, okta-dpop, entra, google, jumpcloud, onelogin"
         )),
     }
 }
