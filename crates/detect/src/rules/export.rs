@@ -49,12 +49,8 @@ impl ExportMatcher {
         if self.sections.iter().any(|s| section.contains(s.as_str())) {
             return Some("section");
         }
-        let action = ev.action.trim();
-        if self
-            .actions
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(action) || *a == action.to_lowercase())
-        {
+        let action = ev.action.trim().to_lowercase();
+        if self.actions.contains(&action) {
             return Some("action");
         }
         if section.contains("export") {
