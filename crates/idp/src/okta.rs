@@ -236,7 +236,9 @@ struct ServiceApp {
     private_key_pem: SecretString,
     key_id: Option<String>,
     dpop: Option<DpopKey>,
-    nonce: Option<String>,
+    token_nonce: Option<String>,
+    /// The resource server's nonce, when it asks for one (separate from the token endpoint's).
+    resource_nonce: Option<String>,
     token: Option<AccessToken>,
 }
 
@@ -270,7 +272,8 @@ impl<'a> OktaClient<'a> {
                     private_key_pem: private_key_pem.clone(),
                     key_id: key_id.clone(),
                     dpop: dpop.then(DpopKey::generate),
-                    nonce: None,
+                    token_nonce: None,
+                    resource_nonce: None,
                     token: None,
                 })
             }
@@ -296,7 +299,7 @@ impl<'a> OktaClient<'a> {
                 Reply::UseNonce(nonce) => {
                     nonce_rounds += 1;
                     match self.app.as_mut() {
-                        Some(app) if nonce_rounds <= 2 => app.nonce = Some(nonce),
+                        Some(app) if nonce_rounds <= 2 => app.resource_nonce = Some(nonce),
                         _ => {
                             return Err(
                                 self.unauthorized("Okta kept asking for a new DPoP nonce".into())
@@ -344,7 +347,7 @@ impl<'a> OktaClient<'a> {
                     match (&authorization, self.app.as_ref().and_then(|a| a.dpop.as_ref())) {
                         (Some((_, Some(token))), Some(key)) => rb.header(
                             "dpop",
-                            key.proof("GET", url, self.app.as_ref().and_then(|a| a.nonce.as_deref()), Some(token)),
+                            key.proof("GET", url, self.app.as_ref().and_then(|a| a.resource_nonce.as_deref()), Some(token)),
                         ),
                         _ => rb,
                     }
@@ -434,7 +437,7 @@ impl<'a> OktaClient<'a> {
                 }
                 Reply::UseNonce(nonce) if nonce_rounds < 2 => {
                     nonce_rounds += 1;
-                    app.nonce = Some(nonce);
+                    app.token_nonce = Some(nonce);
                 }
                 Reply::UseNonce(_) | Reply::Unauthorized(_) => {
                     return Err(IdpError::Auth {
@@ -506,7 +509,7 @@ async fn request_token(
                 .header("accept", "application/json")
                 .body(body);
             match &app.dpop {
-                Some(key) => rb.header("dpop", key.proof("POST", token_url, app.nonce.as_deref(), None)),
+                Some(key) => rb.header("dpop", key.proof("POST", token_url, app.token_nonce.as_deref(), None)),
                 None => rb,
             }
         },

@@ -444,3 +444,30 @@ async fn a_token_about_to_expire_is_renewed_before_the_next_page() {
     assert_eq!(sim.requests().users, 4);
     assert_eq!(sim.requests().token, 4);
 }
+
+#[tokio::test]
+async fn a_resource_nonce_challenge_is_answered_too() {
+    let mut opts = options();
+    opts.resource_nonce_required = true;
+    let sim = OktaSim::start(Directory::generate(3, 450, "acme.example"), opts)
+        .await
+        .unwrap();
+    // A renewal mid-paging must not mix the token endpoint's nonce with the resource one.
+    sim.faults()
+        .push(FaultRule::new("/api/v1/users", Fault::ExpireToken).skip(2));
+    let snap = sync(service_app(&sim, true)).await.unwrap();
+    assert_eq!(snap.accounts.len(), 450);
+    // The first resource call is challenged once (401 use_dpop_nonce) and one is refused
+    // as expired; the resource nonce then rides along on every later proof.
+    let deprovisioned = Directory::generate(3, 450, "acme.example")
+        .people
+        .iter()
+        .filter(|p| p.state == PersonState::Deprovisioned)
+        .count();
+    assert_eq!(
+        sim.requests().users,
+        pages(450 - deprovisioned, 200) + pages(deprovisioned, 200) + 2
+    );
+    // Nonce challenge + token, then one renewal with the token endpoint's nonce.
+    assert_eq!(sim.requests().token, 3);
+}

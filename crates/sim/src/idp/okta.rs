@@ -52,6 +52,9 @@ pub struct OktaSimOptions {
     pub token_lifetime: Duration,
     /// `X-Rate-Limit-Limit` per minute window.
     pub rate_limit: u64,
+    /// Also demand a server nonce in resource-call proofs (401 `use_dpop_nonce`). Okta
+    /// documents it as not currently required; a client must still cope if it becomes so.
+    pub resource_nonce_required: bool,
 }
 
 impl OktaSimOptions {
@@ -67,6 +70,7 @@ impl OktaSimOptions {
             page_cap: 200,
             token_lifetime: Duration::from_secs(3600),
             rate_limit: 1_000_000,
+            resource_nonce_required: false,
         }
     }
 }
@@ -91,6 +95,8 @@ struct Shared {
     directory: Mutex<Arc<Directory>>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
     nonces: Mutex<HashSet<String>>,
+    /// Resource-server nonces, separate from the token endpoint's.
+    resource_nonces: Mutex<HashSet<String>>,
     used_jtis: Mutex<HashSet<String>>,
     faults: Faults,
     base_url: Mutex<String>,
@@ -115,6 +121,7 @@ impl OktaSim {
             directory: Mutex::new(Arc::new(sorted(directory))),
             tokens: Mutex::new(HashMap::new()),
             nonces: Mutex::new(HashSet::new()),
+            resource_nonces: Mutex::new(HashSet::new()),
             used_jtis: Mutex::new(HashSet::new()),
             faults: faults.clone(),
             base_url: Mutex::new(String::new()),
@@ -520,6 +527,15 @@ fn authorize(s: &Shared, headers: &HeaderMap, opts: &OktaSimOptions) -> Result<(
                 {
                     Some("'ath' claim in the DPoP proof JWT is invalid.")
                 }
+                Some((_, c)) if opts.resource_nonce_required => {
+                    let known = c["nonce"]
+                        .as_str()
+                        .is_some_and(|n| s.resource_nonces.lock().unwrap().contains(n));
+                    if !known {
+                        return Err(resource_nonce_challenge(s));
+                    }
+                    None
+                }
                 Some(_) => None,
             };
             match problem {
@@ -540,6 +556,22 @@ fn authorize(s: &Shared, headers: &HeaderMap, opts: &OktaSimOptions) -> Result<(
         // A DPoP-bound token presented as Bearer, or the other way round.
         _ => Err(invalid_token()),
     }
+}
+
+/// 401 with `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a fresh `DPoP-Nonce`.
+fn resource_nonce_challenge(s: &Shared) -> Response {
+    let nonce = hex::encode(rand::random::<[u8; 12]>());
+    s.resource_nonces.lock().unwrap().insert(nonce.clone());
+    let mut resp = invalid_token();
+    resp.headers_mut().insert(
+        "www-authenticate",
+        HeaderValue::from_static(
+            r#"DPoP algs="RS256 ES256", error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#,
+        ),
+    );
+    resp.headers_mut()
+        .insert("dpop-nonce", HeaderValue::from_str(&nonce).expect("hex"));
+    resp
 }
 
 async fn users(
