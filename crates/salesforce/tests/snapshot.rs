@@ -466,3 +466,23 @@ async fn sandbox_flag_and_generated_org_truth() {
         );
     }
 }
+
+#[tokio::test]
+async fn grants_are_the_same_whether_or_not_profiles_show_up_as_assignments() {
+    // Whether every user has an assignment row for the profile-owned permission set is
+    // UNCONFIRMED; the profile grant must come out once either way.
+    let now = Timestamp::now();
+    let mut results = Vec::new();
+    for profile_rows in [true, false] {
+        let (mut org, _) = scenario(now);
+        org.profile_owned_assignments = profile_rows;
+        let sim = start(org, SimOptions::default()).await;
+        let snap = sync(&http(), &refresh_config(&sim, now))
+            .await
+            .unwrap()
+            .snapshot;
+        results.push(snap.permissions);
+    }
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0].len(), 5);
+}
