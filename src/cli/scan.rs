@@ -28,10 +28,10 @@ pub enum ScanError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
     /// `at` is e.g. `security.yaml:12: SalesforceIntegration security/acme-prod`.
-    #[error("{at}: {source}")]
+    #[error("{at}: {error}")]
     Resolve {
         at: String,
-        source: Box<ResolveError>,
+        error: Box<ResolveError>,
     },
     #[error(
         "{origin}: SalesforceIntegration {namespace}/{name}: spec.identityProviderRefs[{index}].name: IdentityProvider `{idp}` is not in namespace `{namespace}` in the given manifests; add it or fix the reference"
@@ -140,7 +140,7 @@ pub async fn build_report(
                     "{}: SalesforceIntegration {}/{}",
                     source.origin, source.namespace, source.name
                 ),
-                source: Box::new(e),
+                error: Box::new(e),
             }
         })?;
         let mut idps = Vec::new();
@@ -166,7 +166,7 @@ pub async fn build_report(
                             "{}: IdentityProvider {}/{}",
                             idp.origin, idp.namespace, idp.name
                         ),
-                        source: Box::new(e),
+                        error: Box::new(e),
                     })?;
                 idp_plans.insert(key.clone(), plan);
             }

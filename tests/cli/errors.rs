@@ -72,6 +72,14 @@ async fn absent_secret_names_the_reference_field() {
         ],
         &f.secret_values(),
     );
+    assert_eq!(
+        out.stderr
+            .matches("spec.auth.refreshToken.clientId")
+            .count(),
+        1,
+        "said once: {}",
+        out.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
