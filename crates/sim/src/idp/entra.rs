@@ -585,3 +585,28 @@ fn project(user: Value, select: &[String]) -> Value {
     }
     Value::Object(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skiptokens_round_trip_and_reject_garbage() {
+        assert_eq!(decode_skiptoken(&encode_skiptoken(1234)), Some(1234));
+        assert_eq!(decode_skiptoken("RFNwdAIAAQ!!"), None);
+        assert_eq!(decode_skiptoken("1234"), None);
+    }
+
+    #[test]
+    fn select_projects_like_graph() {
+        let p = Person::active(1, "a@contoso.example").with_state(PersonState::Suspended);
+        let all = render(&p, "contoso.onmicrosoft.com");
+        let picked = project(all.clone(), &["id".into(), "accountEnabled".into()]);
+        assert_eq!(
+            picked,
+            json!({"id": EntraSim::user_id(&p), "accountEnabled": false})
+        );
+        let default: Vec<String> = DEFAULT_PROPERTIES.iter().map(|s| s.to_string()).collect();
+        assert!(project(all, &default).get("accountEnabled").is_none());
+    }
+}

@@ -733,3 +733,29 @@ fn render(p: &Person, base: &str) -> Value {
         "_links": { "self": { "href": format!("{base}{USERS_PATH}/{id}") } },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_filters_are_parsed_case_insensitively() {
+        assert_eq!(
+            parse_status_eq(r#"status eq "DEPROVISIONED""#),
+            Some("DEPROVISIONED")
+        );
+        assert_eq!(
+            parse_status_eq(r#"status eq "suspended""#),
+            Some("SUSPENDED")
+        );
+        assert_eq!(parse_status_eq(r#"profile.login eq "a@b.c""#), None);
+        assert_eq!(parse_status_eq(r#"status eq "GONE""#), None);
+    }
+
+    #[test]
+    fn ids_are_twenty_characters_and_sort_like_indexes() {
+        let p = Person::active(42, "a@b.c");
+        assert_eq!(OktaSim::user_id(&p), "00u00000000000000042");
+        assert_eq!(OktaSim::user_id(&p).len(), 20);
+    }
+}
