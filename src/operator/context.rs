@@ -125,12 +125,13 @@ impl Context {
         }
     }
 
-    /// Integrations in `namespace` that link the IdentityProvider `name`.
+    /// Integrations in `namespace` that link the IdentityProvider `name`, and whether each is
+    /// blocked on a directory (waiting for one, or one was missing).
     pub fn integrations_linking(
         &self,
         namespace: &str,
         name: &str,
-    ) -> Vec<(Scope, ObjectRef<SalesforceIntegration>)> {
+    ) -> Vec<(Scope, ObjectRef<SalesforceIntegration>, bool)> {
         let scopes = self.scopes.lock().expect("scopes lock").clone();
         let mut out = Vec::new();
         for scope in scopes {
@@ -141,7 +142,16 @@ impl Context {
                 if i.metadata.namespace.as_deref() == Some(namespace)
                     && i.spec.identity_provider_refs.iter().any(|r| r.name == name)
                 {
-                    out.push((scope.clone(), ObjectRef::from_obj(i.as_ref())));
+                    let blocked = i.status.as_ref().is_some_and(|s| {
+                        s.conditions.iter().any(|c| {
+                            c.type_ == super::conditions::IDENTITY_PROVIDERS_SYNCED
+                                && matches!(
+                                    c.reason.as_str(),
+                                    "WaitingForIdentityProvider" | "IdentityProviderNotFound"
+                                )
+                        })
+                    });
+                    out.push((scope.clone(), ObjectRef::from_obj(i.as_ref()), blocked));
                 }
             }
         }

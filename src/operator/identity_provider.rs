@@ -143,7 +143,8 @@ pub async fn reconcile(
         .as_deref()
         .and_then(|t| t.parse().ok());
     let failed_last = previous.last_sync_time != previous.last_successful_sync_time;
-    let wait = if failed_last {
+    let stalled = cond::is_true(&previous.conditions, cond::STALLED);
+    let wait = if failed_last && !stalled {
         let n = ctx
             .failures
             .lock()
@@ -167,7 +168,6 @@ pub async fn reconcile(
         last_handled_reconcile_at: previous.last_handled_reconcile_at.clone(),
         last_sync_time,
         next_sync_time: last_sync_time.map(|t| schedule::add(t, wait)),
-        recheck: cond::is_true(&previous.conditions, cond::STALLED),
         dependency_changed: ctx.take_pending(&(KIND, namespace.clone(), name.clone())),
         state_missing: ctx.directories.get(&key).is_none(),
     };
@@ -291,14 +291,15 @@ fn count_accounts(status: &mut IdentityProviderStatus, s: &DirectorySnapshot) {
     status.deprovisioned_accounts = Some(count(|st| st == AccountStatus::Deprovisioned));
 }
 
-/// A changed directory makes its integrations sync again; a first result (after a restart,
-/// or for integrations waiting on it) only wakes them, and they decide themselves.
+/// A changed directory makes its integrations sync again, and so does a first result for
+/// integrations that were blocked on it (waiting, or the IdentityProvider did not exist). A
+/// first result after a restart only wakes the others, which keep their own schedule.
 fn wake_integrations(ctx: &Context, namespace: &str, name: &str, change: Change) {
     if change == Change::Unchanged {
         return;
     }
-    for (scope, r) in ctx.integrations_linking(namespace, name) {
-        if change == Change::Changed {
+    for (scope, r, blocked) in ctx.integrations_linking(namespace, name) {
+        if change == Change::Changed || blocked {
             ctx.mark_pending((
                 super::integration::KIND,
                 r.namespace.clone().unwrap_or_default(),

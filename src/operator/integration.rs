@@ -194,8 +194,6 @@ pub async fn reconcile(
     let interval = resolve_interval(&obj);
     let pending_key = (KIND, namespace.clone(), name.clone());
     let requested_at = obj.annotations().get(REQUESTED_AT_ANNOTATION).cloned();
-    let waiting = cond::find(&previous.conditions, cond::IDENTITY_PROVIDERS_SYNCED)
-        .is_some_and(|c| c.reason == "WaitingForIdentityProvider");
     let facts = Facts {
         generation,
         observed_generation: previous.observed_generation,
@@ -209,7 +207,6 @@ pub async fn reconcile(
             .next_sync_time
             .as_deref()
             .and_then(|t| t.parse().ok()),
-        recheck: cond::is_true(&previous.conditions, cond::STALLED) || waiting,
         dependency_changed: ctx.take_pending(&pending_key),
         state_missing: false,
     };

@@ -15,8 +15,6 @@ pub enum Trigger {
     Requested(String),
     /// A referenced Secret or a linked directory changed.
     DependencyChanged,
-    /// The previous attempt could not finish (a retryable error, or a stall being re-checked).
-    Retry,
     IntervalElapsed,
 }
 
@@ -27,7 +25,6 @@ impl Trigger {
             Trigger::GenerationChanged => "generation",
             Trigger::Requested(_) => "requested",
             Trigger::DependencyChanged => "dependency",
-            Trigger::Retry => "retry",
             Trigger::IntervalElapsed => "interval",
         }
     }
@@ -49,9 +46,6 @@ pub struct Facts {
     pub last_sync_time: Option<Timestamp>,
     /// When the next sync is due, as written in status after the previous attempt.
     pub next_sync_time: Option<Timestamp>,
-    /// The last attempt ended in a state worth re-checking on any trigger (Stalled on
-    /// configuration, or waiting for a dependency); cheap, since it fails before any request.
-    pub recheck: bool,
     /// Set by watches on Secrets and directories.
     pub dependency_changed: bool,
     /// The in-memory state this object needs is missing (e.g. after a restart).
@@ -72,9 +66,6 @@ pub fn decide(f: &Facts, interval: Duration, now: Timestamp) -> Decision {
     }
     if f.dependency_changed {
         return Decision::Sync(Trigger::DependencyChanged);
-    }
-    if f.recheck {
-        return Decision::Sync(Trigger::Retry);
     }
     let due = f.next_sync_time.unwrap_or_else(|| {
         f.last_sync_time.expect("checked above")
@@ -192,11 +183,11 @@ mod tests {
             decide(&f, HOUR, now),
             Decision::Sync(Trigger::DependencyChanged)
         );
-        let f = Facts {
-            recheck: true,
-            ..synced()
-        };
-        assert_eq!(decide(&f, HOUR, now), Decision::Sync(Trigger::Retry));
+        // Our own status writes change none of these: no sync before the time is due.
+        assert_eq!(
+            decide(&synced(), HOUR, now),
+            Decision::Wait(Duration::from_secs(50 * 60))
+        );
         let f = Facts {
             state_missing: true,
             ..synced()

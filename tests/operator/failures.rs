@@ -127,6 +127,10 @@ async fn failures_set_conditions_and_keep_findings() {
     let message = expect_failure(&env, "HostNotAllowed", true).await;
     assert!(message.contains("localhost"), "{message}");
     assert_eq!(env.sf.requests(), requests);
+    // A stalled integration waits for a change; its own status writes do not re-run it.
+    let syncs = env.metrics.syncs("SalesforceIntegration");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(env.metrics.syncs("SalesforceIntegration"), syncs);
 
     // No failure wrote or deleted a finding.
     let (c, u, d) = env.writes();
