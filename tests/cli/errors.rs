@@ -59,7 +59,7 @@ async fn absent_secret_names_the_reference_field() {
     let f = Fixture::start().await;
     let secrets = f.fill(&fixture("secrets.yaml"), "");
     // Drop the first document (Secret sf-acme).
-    let rest = secrets.splitn(2, "\n---\n").nth(1).unwrap();
+    let rest = secrets.split_once("\n---\n").unwrap().1;
     f.write("secrets.yaml", rest);
     let out = f.scan(&[]).await;
     assert_one_line_error(
