@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use idgap_net::{HostPolicy, Http, RetryPolicy, SecretString};
 use idgap_salesforce::{LoginHost, SalesforceAuth, SalesforceConfig, sync};
-use idgap_sim::salesforce::{AssignmentTarget, GenerateSpec, OrgData, SalesforceSim, SimOptions};
+use idgap_sim::salesforce::{GenerateSpec, OrgData, SalesforceSim, SimOptions};
 use jiff::SignedDuration;
 
 fn status_kb(field: &str) -> u64 {
@@ -25,53 +25,6 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn pages(rows: usize, page: usize) -> u64 {
-    rows.div_ceil(page).max(1) as u64
-}
-
-/// The fewest calls a complete sync of `org` needs at these page sizes.
-fn minimum_calls(org: &OrgData, batch: usize, token_page: usize, token_cap: usize) -> u64 {
-    let frozen = org.users.iter().filter(|u| u.frozen).count();
-    let privileged_assignments = org
-        .assignments
-        .iter()
-        .filter(|a| match a.target {
-            AssignmentTarget::PermissionSet(ps) => {
-                let s = &org.permission_sets[ps.0];
-                s.modify_all_data || s.view_all_data
-            }
-            AssignmentTarget::Group(g) => org.permission_set_groups[g.0].members.iter().any(|ps| {
-                let s = &org.permission_sets[ps.0];
-                s.modify_all_data || s.view_all_data
-            }),
-        })
-        .count()
-        + org
-            .users
-            .iter()
-            .filter(|u| {
-                let p = &org.profiles[u.profile.0];
-                org.profile_owned_assignments && (p.modify_all_data || p.view_all_data)
-            })
-            .count();
-    let tokens = org.oauth_tokens.len();
-    // COUNT() + every row at the capped page size (windows above the cap add no pages
-    // beyond the rows they overlap).
-    let _ = token_cap;
-    let token_calls = 1 + pages(tokens, token_page);
-    let metadata = 1 + pages(org.profiles.len(), 10);
-    1 // Organization
-        + pages(org.profiles.len(), batch)
-        + pages(org.users.len(), batch)
-        + pages(frozen, batch)
-        + pages(privileged_assignments, batch)
-        + pages(org.permission_set_groups.len(), batch)
-        + token_calls
-        + pages(org.audit_trail.len(), batch)
-        + 1 // CronTrigger
-        + metadata
-}
-
 #[tokio::main]
 async fn main() {
     let spec = GenerateSpec {
@@ -83,7 +36,7 @@ async fn main() {
     let t = Instant::now();
     let org = OrgData::generate(42, &spec);
     let generate = t.elapsed();
-    let min_calls = minimum_calls(&org, 2000, 500, 2500);
+    let min_calls = org.minimum_sync_calls(2000, 500);
     let opts = SimOptions::default().api_usage(0, 5_000_000);
     let sim = SalesforceSim::start(org, opts).await.expect("simulator");
     let creds = sim.credentials();

@@ -5,5 +5,6 @@
 
 pub mod faults;
 pub mod idp;
+pub mod record;
 pub mod salesforce;
 pub mod server;

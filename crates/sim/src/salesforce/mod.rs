@@ -21,6 +21,7 @@
 //! the access tokens issued so far, `RevokeCredential` revokes the refresh tokens (and the
 //! client-credentials grant).
 
+mod cost;
 mod generate;
 pub mod ids;
 mod metadata;
@@ -248,6 +249,11 @@ impl SalesforceSim {
             .clone()
     }
 
+    /// Every request served so far, in arrival order (for replaying them in benchmarks).
+    pub fn request_log(&self) -> &crate::record::RequestLog {
+        &self.shared.log
+    }
+
     pub fn reset_request_counts(&self) {
         *self.shared.counts.lock().unwrap_or_else(|p| p.into_inner()) = RequestCounts::default();
     }
@@ -305,6 +311,10 @@ fn router(shared: Arc<Shared>) -> Router {
             get(rest::tooling_query_more),
         )
         .route("/services/Soap/m/{ver}", post(metadata::soap))
-        .with_state(shared)
+        .with_state(shared.clone())
         .layer(axum::middleware::from_fn_with_state(faults, faults::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.log.clone(),
+            crate::record::layer,
+        ))
 }

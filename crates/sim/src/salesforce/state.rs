@@ -118,6 +118,7 @@ pub(crate) struct Shared {
     pub limit: AtomicU64,
     pub counts: Mutex<RequestCounts>,
     pub faults: Faults,
+    pub log: crate::record::RequestLog,
 }
 
 /// Which counter a request adds to.
@@ -147,6 +148,7 @@ impl Shared {
             cursor_seq: AtomicU64::new(0),
             counts: Mutex::new(RequestCounts::default()),
             faults: Faults::default(),
+            log: Default::default(),
         }
     }
 
