@@ -10,7 +10,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::{Value, json};
-use support::Cluster;
+use support::{Cluster, eventually};
 
 const REGENERATE: &str = "regenerate with `IDGAP_UPDATE_CRDS=1 cargo test --test crds`";
 
@@ -928,7 +928,7 @@ async fn harness_gives_namespaces_and_service_account_tokens() {
     // The controller manager runs: it publishes the root CA into new namespaces.
     let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
         Api::namespaced(cluster.client().await, &ns);
-    support::eventually(
+    eventually(
         "kube-root-ca.crt in a new namespace",
         Duration::from_secs(30),
         || async { config_maps.get_opt("kube-root-ca.crt").await.ok().flatten() },
@@ -950,4 +950,74 @@ fn collect_secret_refs(value: &Value, out: &mut Vec<(String, String)>) {
         Value::Array(items) => items.iter().for_each(|v| collect_secret_refs(v, out)),
         _ => {}
     }
+}
+
+/// The operator relies on these: findings carry an ownerReference to their integration, and
+/// test namespaces are deleted.
+#[tokio::test]
+async fn controller_manager_collects_garbage_and_deletes_namespaces() {
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+    let cluster = Cluster::shared().await;
+    cluster.install_crds().await;
+    let ns = cluster.fresh_namespace("gc").await;
+    let owner = cluster
+        .apply_yaml(&ns, &serde_json::to_string(&sfi(|_| {})).unwrap())
+        .await
+        .unwrap()
+        .remove(0);
+    let mut dependent = finding(|_| {});
+    dependent["metadata"]["ownerReferences"] = json!([{
+        "apiVersion": "idgap.io/v1alpha1", "kind": "SalesforceIntegration",
+        "name": owner.metadata.name, "uid": owner.metadata.uid, "controller": true
+    }]);
+    cluster
+        .apply_yaml(&ns, &dependent.to_string())
+        .await
+        .unwrap();
+    let client = cluster.client().await;
+    let integrations: Api<idgap::resources::SalesforceIntegration> =
+        Api::namespaced(client.clone(), &ns);
+    integrations
+        .delete("acme-prod", &Default::default())
+        .await
+        .unwrap();
+    let findings: Api<idgap::resources::AccessFinding> = Api::namespaced(client.clone(), &ns);
+    eventually(
+        "the owned AccessFinding to be garbage-collected",
+        Duration::from_secs(60),
+        || async {
+            findings
+                .get_opt("acme-prod-admin-not-in-idp-5f0c1a9e")
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    assert!(
+        !config_maps
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let namespaces: Api<Namespace> = Api::all(client);
+    namespaces.delete(&ns, &Default::default()).await.unwrap();
+    eventually(
+        "the namespace to be deleted",
+        Duration::from_secs(60),
+        || async {
+            namespaces
+                .get_opt(&ns)
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
 }

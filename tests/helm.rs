@@ -414,7 +414,7 @@ async fn secret(cluster: &Cluster, ns: &str, name: &str) {
 /// ServiceAccount can do what the operator needs and is refused the rest.
 #[tokio::test]
 async fn chart_installs_upgrades_and_grants_only_what_the_operator_needs() {
-    let cluster = Cluster::shared().await;
+    let cluster = Cluster::shared_without_crds().await;
     let release_ns = cluster.fresh_namespace("idgap-system").await;
     let watched = cluster.fresh_namespace("team-a").await;
     let other = cluster.fresh_namespace("team-b").await;

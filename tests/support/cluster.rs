@@ -43,9 +43,21 @@ static SHARED: OnceCell<Result<Cluster, String>> = OnceCell::const_new();
 static NAMESPACE_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl Cluster {
-    /// The control plane of this test binary, started on first use. Panics with instructions
-    /// when the binaries are missing or the control plane does not come up.
+    /// The control plane of this test binary, started on first use, with idgap's CRDs
+    /// installed before kube-controller-manager starts (its garbage collector then watches
+    /// them from the start; it rediscovers new resource types only every 30 s). Panics with
+    /// instructions when the binaries are missing or the control plane does not come up.
     pub async fn shared() -> &'static Cluster {
+        Self::shared_with(true).await
+    }
+
+    /// Like [`Cluster::shared`] but without idgap's CRDs, for tests that install them another
+    /// way (the Helm chart). The first call in a test binary decides which kind it gets.
+    pub async fn shared_without_crds() -> &'static Cluster {
+        Self::shared_with(false).await
+    }
+
+    async fn shared_with(preinstall_crds: bool) -> &'static Cluster {
         let result = SHARED
             .get_or_init(|| async {
                 let started = Instant::now();
@@ -53,7 +65,7 @@ impl Cluster {
                 // A free port can be taken by someone else between probing and binding:
                 // retry the whole start a couple of times.
                 for attempt in 1..=3 {
-                    match start(started).await {
+                    match start(started, preinstall_crds).await {
                         Ok(cluster) => {
                             eprintln!(
                                 "test control plane ready in {:.1?} at {} ({})",
@@ -232,19 +244,41 @@ impl Cluster {
     /// Applies idgap's CRDs (generated from the Rust types) and waits until each is
     /// Established. Idempotent.
     pub async fn install_crds(&self) {
-        let client = self.client().await;
-        let crds: Api<CustomResourceDefinition> = Api::all(client);
+        self.try_install_crds()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn try_install_crds(&self) -> Result<(), String> {
+        let crds: Api<CustomResourceDefinition> = Api::all(self.client().await);
         let params = PatchParams::apply(FIELD_MANAGER).force();
         for crd in idgap::resources::crds() {
-            let name = crd.metadata.name.clone().expect("CRDs have names");
+            let name = crd.metadata.name.clone().unwrap_or_default();
             crds.patch(&name, &params, &Patch::Apply(&crd))
                 .await
-                .unwrap_or_else(|e| panic!("apply CRD {name}: {e}"));
+                .map_err(|e| format!("apply CRD {name}: {e}"))?;
         }
+        let deadline = Instant::now() + Duration::from_secs(30);
         for crd in idgap::resources::crds() {
-            let name = crd.metadata.name.clone().expect("CRDs have names");
-            wait_established(&crds, &name, Duration::from_secs(30)).await;
+            let name = crd.metadata.name.clone().unwrap_or_default();
+            loop {
+                let established = crds.get_opt(&name).await.ok().flatten().is_some_and(|crd| {
+                    crd.status
+                        .and_then(|s| s.conditions)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True")
+                });
+                if established {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(format!("CRD {name} not Established after 30 s"));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
+        Ok(())
     }
 
     /// A `helm` command for this cluster (`KUBECONFIG` and helm's cache/config dirs set).
@@ -714,7 +748,7 @@ fn check_alive(dir: &Path, name: &str) -> Result<(), String> {
     }
 }
 
-async fn start(started: Instant) -> Result<Cluster, String> {
+async fn start(started: Instant, preinstall_crds: bool) -> Result<Cluster, String> {
     let bin_dir = find_bin_dir()?;
     let root = scratch_root();
     remove_stale_dirs(&root);
@@ -791,10 +825,10 @@ async fn start(started: Instant) -> Result<Cluster, String> {
     loop {
         check_alive(&dir, "etcd")?;
         check_alive(&dir, "kube-apiserver")?;
-        if let Ok(response) = http.get(format!("{server_url}/readyz")).send().await {
-            if response.status().is_success() {
-                break;
-            }
+        if let Ok(response) = http.get(format!("{server_url}/readyz")).send().await
+            && response.status().is_success()
+        {
+            break;
         }
         if Instant::now() > deadline {
             return Err(format!(
@@ -812,9 +846,22 @@ async fn start(started: Instant) -> Result<Cluster, String> {
     )
     .map_err(|e| e.to_string())?;
 
+    let cluster = Cluster {
+        dir: dir.clone(),
+        bin_dir,
+        server_url,
+        ca_pem,
+        admin_token,
+        kubeconfig_path,
+        started_in: Duration::ZERO,
+    };
+    if preinstall_crds {
+        cluster.try_install_crds().await?;
+    }
+
     // kube-controller-manager
     let kcm_args: Vec<String> = vec![
-        format!("--kubeconfig={}", kubeconfig_path.display()),
+        format!("--kubeconfig={}", cluster.kubeconfig_path.display()),
         format!("--controllers={CONTROLLERS}"),
         "--leader-elect=false".into(),
         "--secure-port=0".into(),
@@ -828,19 +875,9 @@ async fn start(started: Instant) -> Result<Cluster, String> {
     spawn_logged(
         &dir,
         "kube-controller-manager",
-        &bin_dir.join("kube-controller-manager"),
+        &cluster.bin_dir.join("kube-controller-manager"),
         &kcm_args,
     )?;
-
-    let cluster = Cluster {
-        dir: dir.clone(),
-        bin_dir,
-        server_url,
-        ca_pem,
-        admin_token,
-        kubeconfig_path,
-        started_in: Duration::ZERO,
-    };
 
     // Ready for tests: the `default` namespace exists and the controller manager has created
     // its `default` ServiceAccount (so KCM runs and can write).
