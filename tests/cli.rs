@@ -11,3 +11,5 @@ mod demo;
 mod errors;
 #[path = "cli/scan.rs"]
 mod scan;
+#[path = "cli/sim.rs"]
+mod sim;

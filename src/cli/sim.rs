@@ -8,6 +8,10 @@ use crate::demo::sims::{GeneratedSize, Sims};
 
 pub use crate::demo::sims::Scenario;
 
+/// The last line of the printed manifests, so a script reading stdout knows they are complete
+/// while the simulators keep running.
+pub const END_MARKER: &str = "# end of idgap sim manifests";
+
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let now = Timestamp::now();
     let sims = match args.scenario {
@@ -30,6 +34,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     eprintln!("The operator must be started with --allow-host 127.0.0.1 to call them.");
     eprintln!("Manifests on stdout; press Ctrl-C to stop.\n");
     print!("{}", sims.manifests(&args.namespace, now));
+    println!("{END_MARKER}");
     use std::io::Write;
     std::io::stdout().flush()?;
     tokio::signal::ctrl_c().await?;

@@ -1,0 +1,71 @@
+//! `idgap sim` serves the story org until stopped; the manifests it prints scan as is.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::common::{expected_findings, idgap};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_prints_manifests_that_scan_to_the_story_findings() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_idgap"))
+        .args(["sim", "--namespace", "security"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut manifests = String::new();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line == "# end of idgap sim manifests" {
+                return;
+            }
+            manifests.push_str(&line);
+            manifests.push('\n');
+        }
+        panic!("sim exited early:\n{manifests}");
+    })
+    .await
+    .expect("the manifests are printed");
+    assert!(manifests.contains("namespace: \"security\""), "{manifests}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sim.yaml");
+    std::fs::write(&path, &manifests).unwrap();
+    let out = idgap(&[
+        "scan",
+        "--allow-host",
+        "127.0.0.1",
+        "-f",
+        path.to_str().unwrap(),
+        "-o",
+        "json",
+    ])
+    .await;
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let got: std::collections::BTreeSet<(String, String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+            (
+                s(&f["rule"]),
+                s(&f["subject"]["username"]),
+                s(&f["subject"]["app"]),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected_findings());
+    assert_eq!(
+        child.try_wait().unwrap(),
+        None,
+        "the simulators keep running until stopped"
+    );
+    child.kill().await.unwrap();
+}
