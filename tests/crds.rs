@@ -506,6 +506,20 @@ fn bad_manifests() -> Vec<Bad> {
             expect: &["unknown field", "spec.pingFederate"],
         },
         Bad {
+            case: "okta baseUrl without scheme",
+            object: idp(|s| s["okta"]["baseUrl"] = json!("acme.okta.com/api")),
+            expect: &["spec.okta.baseUrl", "should match"],
+        },
+        Bad {
+            case: "entra graphBaseUrl with a space",
+            object: idp(|s| {
+                s.as_object_mut().unwrap().remove("okta");
+                s["entraId"] = json!({ "tenantId": "acme.example", "clientId": "c1",
+                    "clientSecret": secret_ref("entra", "secret"), "graphBaseUrl": "https://graph microsoft.com" });
+            }),
+            expect: &["spec.entraId.graphBaseUrl", "should match"],
+        },
+        Bad {
             case: "idp interval in days",
             object: idp(|s| s["interval"] = json!("1d")),
             expect: &["spec.interval", "should match"],
@@ -686,6 +700,10 @@ async fn the_api_server_accepts_good_manifests_and_applies_defaults() {
             }),
         ),
         ("okta idp", idp(|_| {})),
+        (
+            "okta idp with a simulator base URL",
+            idp(|s| s["okta"]["baseUrl"] = json!("http://127.0.0.1:18443/")),
+        ),
         (
             "finding",
             finding(|s| s["evidence"] = json!({ "lastLogin": "2026-01-01T00:00:00Z" })),

@@ -58,6 +58,7 @@ pub struct OktaSpec {
     pub domain: String,
     /// Overrides `https://<domain>`; subject to the operator's outbound-host allow-list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub base_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_token: Option<SecretKeyRef>,
@@ -100,9 +101,11 @@ pub struct EntraIdSpec {
     pub certificate: Option<EntraCertificateSpec>,
     /// Overrides `https://login.microsoftonline.com` (national clouds, the simulator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub login_base_url: Option<String>,
     /// Overrides `https://graph.microsoft.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub graph_base_url: Option<String>,
 }
 
@@ -131,8 +134,10 @@ pub struct GoogleWorkspaceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub token_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub api_base_url: Option<String>,
 }
 
@@ -145,6 +150,7 @@ pub struct JumpCloudSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub base_url: Option<String>,
 }
 
@@ -161,6 +167,7 @@ pub struct OneLoginSpec {
     pub client_id: SecretKeyRef,
     pub client_secret: SecretKeyRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s/]+(/\S*)?$"))]
     pub base_url: Option<String>,
 }
 
