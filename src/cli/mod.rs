@@ -112,6 +112,10 @@ pub struct SimArgs {
     /// Namespace written into the printed manifests.
     #[arg(long, default_value = "default")]
     pub namespace: String,
+    /// Fixed loopback ports: Salesforce on PORT, Okta on PORT+1, Entra ID on PORT+2
+    /// (forwarded to the simulators). 0 picks free ports.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -14,7 +14,7 @@ pub const END_MARKER: &str = "# end of idgap sim manifests";
 
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let now = Timestamp::now();
-    let sims = match args.scenario {
+    let mut sims = match args.scenario {
         Scenario::Story => Sims::start_story(now).await?.0,
         Scenario::Generated => {
             let size = GeneratedSize {
@@ -25,12 +25,23 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
             Sims::start_generated(&size, now).await?
         }
     };
+    if args.port != 0 {
+        sims.forward_from(args.port).await.map_err(|e| {
+            anyhow::anyhow!(
+                "--port {}: cannot listen on 127.0.0.1:{}..{}: {e}",
+                args.port,
+                args.port,
+                args.port.saturating_add(2)
+            )
+        })?;
+    }
     let creds = sims.salesforce.credentials();
-    eprintln!("Simulated Salesforce org: {}", sims.salesforce.base_url());
+    let (sf_url, okta_url, entra_url) = sims.urls();
+    eprintln!("Simulated Salesforce org: {sf_url}");
     eprintln!("  client_id:     {}", creds.client_id);
     eprintln!("  refresh token and client secret: in the Secret below (TEST-ONLY values)");
-    eprintln!("Simulated Okta:           {}", sims.okta.base_url());
-    eprintln!("Simulated Entra ID:       {}", sims.entra.base_url());
+    eprintln!("Simulated Okta:           {okta_url}");
+    eprintln!("Simulated Entra ID:       {entra_url}");
     eprintln!("The operator must be started with --allow-host 127.0.0.1 to call them.");
     eprintln!("Manifests on stdout; press Ctrl-C to stop.\n");
     print!("{}", sims.manifests(&args.namespace, now));

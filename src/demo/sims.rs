@@ -40,6 +40,45 @@ pub struct Sims {
     pub okta: OktaSim,
     pub entra: EntraSim,
     pub scenario: Scenario,
+    /// Fixed-port entry points (`idgap sim --port`), used in the printed manifests.
+    pub forwards: Option<Forwards>,
+}
+
+/// Loopback ports forwarded to the simulators' own (random) ports.
+pub struct Forwards {
+    pub salesforce: u16,
+    pub okta: u16,
+    pub entra: u16,
+    _tasks: Vec<AbortOnDrop>,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Accepts on `127.0.0.1:port` and pipes each connection to `target`.
+async fn forward(port: u16, target: std::net::SocketAddr) -> std::io::Result<AbortOnDrop> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    Ok(AbortOnDrop(tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    })))
+}
+
+fn addr_of(base_url: &str) -> std::io::Result<std::net::SocketAddr> {
+    base_url
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|_| std::io::Error::other(format!("simulator URL `{base_url}` is not host:port")))
 }
 
 impl Sims {
@@ -93,13 +132,53 @@ impl Sims {
             okta,
             entra,
             scenario,
+            forwards: None,
         })
+    }
+
+    /// Serves the simulators on `port`, `port + 1` and `port + 2` as well.
+    pub async fn forward_from(&mut self, port: u16) -> std::io::Result<()> {
+        if port == 0 || port > u16::MAX - 2 {
+            return Err(std::io::Error::other(
+                "the port must be between 1 and 65533",
+            ));
+        }
+        let ports = [port, port + 1, port + 2];
+        let tasks = vec![
+            forward(ports[0], addr_of(&self.salesforce.base_url())?).await?,
+            forward(ports[1], addr_of(&self.okta.base_url())?).await?,
+            forward(ports[2], addr_of(&self.entra.base_url())?).await?,
+        ];
+        self.forwards = Some(Forwards {
+            salesforce: ports[0],
+            okta: ports[1],
+            entra: ports[2],
+            _tasks: tasks,
+        });
+        Ok(())
+    }
+
+    /// The URLs to hand out: the fixed ports when forwarding, else the simulators' own.
+    pub fn urls(&self) -> (String, String, String) {
+        match &self.forwards {
+            Some(f) => (
+                format!("http://127.0.0.1:{}", f.salesforce),
+                format!("http://127.0.0.1:{}", f.okta),
+                format!("http://127.0.0.1:{}", f.entra),
+            ),
+            None => (
+                self.salesforce.base_url(),
+                self.okta.base_url(),
+                self.entra.base_url(),
+            ),
+        }
     }
 
     /// Secrets, IdentityProviders and a SalesforceIntegration pointing at these simulators,
     /// as multi-document YAML ready for `idgap scan -f` or `kubectl apply -f`.
     pub fn manifests(&self, namespace: &str, now: Timestamp) -> String {
         let creds = self.salesforce.credentials();
+        let (sf_url, okta_url, entra_url) = self.urls();
         let q = |s: &str| serde_json::to_string(s).expect("strings serialize");
         let story_rules = match self.scenario {
             Scenario::Story => {
@@ -191,12 +270,12 @@ spec:
             client_secret = q(&creds.client_secret),
             refresh_token = q(&creds.refresh_token),
             okta_token = q(OKTA_API_TOKEN),
-            okta_url = q(&self.okta.base_url()),
+            okta_url = q(&okta_url),
             entra_secret = q(ENTRA_CLIENT_SECRET),
             entra_tenant = q(ENTRA_TENANT_ID),
             entra_client = q(ENTRA_CLIENT_ID),
-            entra_url = q(&self.entra.base_url()),
-            sf_url = q(&self.salesforce.base_url()),
+            entra_url = q(&entra_url),
+            sf_url = q(&sf_url),
         )
     }
 }

@@ -7,10 +7,31 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::common::{expected_findings, idgap};
 
+/// A port P with P+1 and P+2 free too (checked just before use).
+fn three_free_ports() -> u16 {
+    for _ in 0..50 {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = first.local_addr().unwrap().port();
+        if p > u16::MAX - 2 {
+            continue;
+        }
+        let next = (
+            std::net::TcpListener::bind(("127.0.0.1", p + 1)),
+            std::net::TcpListener::bind(("127.0.0.1", p + 2)),
+        );
+        if let (Ok(_), Ok(_)) = next {
+            return p;
+        }
+    }
+    panic!("no three consecutive free ports");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sim_prints_manifests_that_scan_to_the_story_findings() {
+    let port = three_free_ports();
+    let port_arg = port.to_string();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_idgap"))
-        .args(["sim", "--namespace", "security"])
+        .args(["sim", "--namespace", "security", "--port", &port_arg])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -32,6 +53,12 @@ async fn sim_prints_manifests_that_scan_to_the_story_findings() {
     .await
     .expect("the manifests are printed");
     assert!(manifests.contains("namespace: \"security\""), "{manifests}");
+    for p in [port, port + 1, port + 2] {
+        assert!(
+            manifests.contains(&format!("\"http://127.0.0.1:{p}\"")),
+            "port {p} not used:\n{manifests}"
+        );
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sim.yaml");
