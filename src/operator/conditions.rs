@@ -98,6 +98,29 @@ pub fn merge(
     out
 }
 
+/// Ready as it stands while a sync runs: the previous verdict, or Unknown on first sight
+/// (so kstatus never mistakes a fresh object for a reconciled one).
+pub fn ready_while_progressing(previous: &[Condition]) -> Desired {
+    match find(previous, READY) {
+        Some(c) if c.reason != "Suspended" => Desired {
+            type_: READY,
+            status: match c.status.as_str() {
+                "True" => Status::True,
+                "False" => Status::False,
+                _ => Status::Unknown,
+            },
+            reason: c.reason.clone(),
+            message: c.message.clone(),
+        },
+        _ => Desired::new(
+            READY,
+            Status::Unknown,
+            "Progressing",
+            "First sync in progress",
+        ),
+    }
+}
+
 pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
     conditions.iter().find(|c| c.type_ == type_)
 }

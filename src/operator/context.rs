@@ -41,6 +41,8 @@ pub struct Context {
     pub pending: Mutex<HashSet<PendingKey>>,
     /// Last seen resourceVersion of each referenced Secret ((namespace, name) → rv).
     pub secret_versions: Mutex<HashMap<(String, String), String>>,
+    /// The last sync outcome per object uid (see [`super::schedule::Handled`]).
+    pub handled: Mutex<HashMap<String, super::schedule::Handled>>,
     /// Secrets (namespace, name) the operator is writing right now (refresh-token rotation).
     pub own_secret_writes: Mutex<HashSet<(String, String)>>,
     pub scopes: Mutex<Vec<Scope>>,
@@ -71,10 +73,22 @@ impl Context {
             failures: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashSet::new()),
             secret_versions: Mutex::new(HashMap::new()),
+            handled: Mutex::new(HashMap::new()),
             own_secret_writes: Mutex::new(HashSet::new()),
             scopes: Mutex::new(Vec::new()),
             started: Timestamp::now(),
         }
+    }
+
+    pub fn handled(&self, uid: &str) -> Option<super::schedule::Handled> {
+        self.handled.lock().expect("handled lock").get(uid).cloned()
+    }
+
+    pub fn set_handled(&self, uid: &str, h: super::schedule::Handled) {
+        self.handled
+            .lock()
+            .expect("handled lock")
+            .insert(uid.to_string(), h);
     }
 
     pub fn mark_pending(&self, key: PendingKey) {

@@ -161,7 +161,7 @@ pub async fn reconcile(
         )
     };
     let requested_at = obj.annotations().get(REQUESTED_AT_ANNOTATION).cloned();
-    let facts = Facts {
+    let mut facts = Facts {
         generation,
         observed_generation: previous.observed_generation,
         requested_at: requested_at.clone(),
@@ -171,6 +171,7 @@ pub async fn reconcile(
         dependency_changed: ctx.take_pending(&(KIND, namespace.clone(), name.clone())),
         state_missing: ctx.directories.get(&key).is_none(),
     };
+    facts.overlay(ctx.handled(&uid).as_ref());
     let trigger = match schedule::decide(&facts, interval, now) {
         Decision::Wait(d) => return Ok(Action::requeue(d)),
         Decision::Sync(t) => t,
@@ -181,6 +182,32 @@ pub async fn reconcile(
         trigger = trigger.as_str(),
         "syncing directory"
     );
+
+    let mut progressing = previous.clone();
+    progressing.conditions = cond::merge(
+        &previous.conditions,
+        &[
+            Desired::new(
+                cond::RECONCILING,
+                Status::True,
+                "Progressing",
+                format!("Reading the directory ({})", trigger.as_str()),
+            ),
+            cond::ready_while_progressing(&previous.conditions),
+        ],
+        &[cond::STALLED],
+        generation,
+        now,
+    );
+    write_status(
+        &api,
+        &namespace,
+        &name,
+        &previous,
+        progressing.clone(),
+        &ctx,
+    )
+    .await?;
 
     let started = Instant::now();
     let http = ctx.http.fresh_counter();
@@ -193,7 +220,7 @@ pub async fn reconcile(
     };
     ctx.metrics.api_requests(provider.as_str(), requests);
 
-    let mut status = previous.clone();
+    let mut status = progressing.clone();
     status.provider = Some(provider.as_str().to_string());
     status.last_sync_time = Some(now.to_string());
     status.requests_last_sync = Some(requests);
@@ -201,7 +228,7 @@ pub async fn reconcile(
     if requested_at.is_some() {
         status.last_handled_reconcile_at = requested_at;
     }
-    let (change, action) = match result {
+    let (change, next_in) = match result {
         Ok(snapshot) => {
             ctx.success(&uid);
             status.last_successful_sync_time = Some(now.to_string());
@@ -224,7 +251,7 @@ pub async fn reconcile(
             );
             let change = ctx.directories.record_success(key.clone(), snapshot);
             let next = schedule::jittered(interval, 5, &format!("{uid}/{now}"));
-            (change, Action::requeue(next))
+            (change, next)
         }
         Err(e) => {
             let reason = e.reason();
@@ -261,11 +288,21 @@ pub async fn reconcile(
             let change = ctx
                 .directories
                 .record_failure(key.clone(), provider, message);
-            (change, Action::requeue(wait))
+            (change, wait)
         }
     };
     wake_integrations(&ctx, &namespace, &name, change);
-    write_status(&api, &namespace, &name, &previous, status, &ctx).await?;
+    ctx.set_handled(
+        &uid,
+        schedule::Handled {
+            observed_generation: generation,
+            last_handled_reconcile_at: status.last_handled_reconcile_at.clone(),
+            last_sync_time: now,
+            next_sync_time: schedule::add(now, next_in),
+        },
+    );
+    let action = Action::requeue(next_in);
+    write_status(&api, &namespace, &name, &progressing, status, &ctx).await?;
     Ok(action)
 }
 

@@ -194,7 +194,7 @@ pub async fn reconcile(
     let interval = resolve_interval(&obj);
     let pending_key = (KIND, namespace.clone(), name.clone());
     let requested_at = obj.annotations().get(REQUESTED_AT_ANNOTATION).cloned();
-    let facts = Facts {
+    let mut facts = Facts {
         generation,
         observed_generation: previous.observed_generation,
         requested_at: requested_at.clone(),
@@ -210,6 +210,7 @@ pub async fn reconcile(
         dependency_changed: ctx.take_pending(&pending_key),
         state_missing: false,
     };
+    facts.overlay(ctx.handled(&uid).as_ref());
     let trigger = match schedule::decide(&facts, interval, now) {
         Decision::Wait(d) => return Ok(Action::requeue(d)),
         Decision::Sync(t) => t,
@@ -232,7 +233,7 @@ pub async fn reconcile(
                 "Progressing",
                 format!("Syncing ({})", trigger.as_str()),
             ),
-            ready_while_progressing(&previous),
+            cond::ready_while_progressing(&previous.conditions),
         ],
         &[
             cond::STALLED,
@@ -329,29 +330,23 @@ pub async fn reconcile(
             Action::requeue(wait)
         }
     };
+    if let Some(next) = status
+        .next_sync_time
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+    {
+        ctx.set_handled(
+            &uid,
+            schedule::Handled {
+                observed_generation: generation,
+                last_handled_reconcile_at: status.last_handled_reconcile_at.clone(),
+                last_sync_time: now,
+                next_sync_time: next,
+            },
+        );
+    }
     write_status(&api, &namespace, &name, &progressing, status, &ctx).await?;
     Ok(action)
-}
-
-fn ready_while_progressing(previous: &SalesforceIntegrationStatus) -> Desired {
-    match cond::find(&previous.conditions, cond::READY) {
-        Some(c) if c.reason != "Suspended" => Desired {
-            type_: cond::READY,
-            status: match c.status.as_str() {
-                "True" => Status::True,
-                "False" => Status::False,
-                _ => Status::Unknown,
-            },
-            reason: c.reason.clone(),
-            message: c.message.clone(),
-        },
-        _ => Desired::new(
-            cond::READY,
-            Status::Unknown,
-            "Progressing",
-            "First sync in progress",
-        ),
-    }
 }
 
 fn resolve_interval(obj: &SalesforceIntegration) -> Duration {

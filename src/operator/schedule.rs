@@ -52,6 +52,30 @@ pub struct Facts {
     pub state_missing: bool,
 }
 
+/// What the operator itself last concluded for an object, kept in memory: the watch cache
+/// may still hold an older status when the next reconcile runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    pub observed_generation: Option<i64>,
+    pub last_handled_reconcile_at: Option<String>,
+    pub last_sync_time: Timestamp,
+    pub next_sync_time: Timestamp,
+}
+
+impl Facts {
+    /// Uses `handled` where it is newer than what the (possibly stale) status says.
+    pub fn overlay(&mut self, handled: Option<&Handled>) {
+        let Some(h) = handled else { return };
+        if self.last_sync_time.is_some_and(|t| t >= h.last_sync_time) {
+            return;
+        }
+        self.observed_generation = h.observed_generation;
+        self.last_handled_reconcile_at = h.last_handled_reconcile_at.clone();
+        self.last_sync_time = Some(h.last_sync_time);
+        self.next_sync_time = Some(h.next_sync_time);
+    }
+}
+
 pub fn decide(f: &Facts, interval: Duration, now: Timestamp) -> Decision {
     if f.last_sync_time.is_none() || f.state_missing {
         return Decision::Sync(Trigger::First);
@@ -193,6 +217,45 @@ mod tests {
             ..synced()
         };
         assert_eq!(decide(&f, HOUR, now), Decision::Sync(Trigger::First));
+    }
+
+    #[test]
+    fn a_stale_status_does_not_cause_a_second_sync() {
+        let handled = Handled {
+            observed_generation: Some(3),
+            last_handled_reconcile_at: Some("b".into()),
+            last_sync_time: t("2026-01-01T00:05:00Z"),
+            next_sync_time: t("2026-01-01T01:05:00Z"),
+        };
+        // The cache still shows the status from before the sync that just finished.
+        let mut stale = Facts {
+            generation: Some(3),
+            requested_at: Some("b".into()),
+            ..synced()
+        };
+        stale.overlay(Some(&handled));
+        assert_eq!(
+            decide(&stale, HOUR, t("2026-01-01T00:06:00Z")),
+            Decision::Wait(Duration::from_secs(59 * 60))
+        );
+        // A never-synced object whose first sync just finished.
+        let mut fresh = Facts {
+            generation: Some(3),
+            ..Facts::default()
+        };
+        fresh.overlay(Some(&handled));
+        assert!(matches!(
+            decide(&fresh, HOUR, t("2026-01-01T00:06:00Z")),
+            Decision::Wait(_)
+        ));
+        // A newer status wins over the memory.
+        let mut newer = Facts {
+            last_sync_time: Some(t("2026-01-01T00:10:00Z")),
+            next_sync_time: Some(t("2026-01-01T00:10:00Z")),
+            ..synced()
+        };
+        newer.overlay(Some(&handled));
+        assert_eq!(newer.next_sync_time, Some(t("2026-01-01T00:10:00Z")));
     }
 
     #[test]
