@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One finding, owned by the SalesforceIntegration that produced it.
+// Repeated `type_ = "string"` across printcolumns is not a duplicate attribute.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[kube(
     group = "idgap.io",
