@@ -75,8 +75,8 @@ extern "C" fn cleanup_at_exit() {
 /// it under `name` for the exit hook. Returns the child's PID.
 pub fn spawn_owned(name: &str, mut command: Command) -> io::Result<u32> {
     let parent = std::process::id() as c_int;
-    // SAFETY: only async-signal-safe calls (prctl, getppid, _exit via abort path) between fork
-    // and exec.
+    // SAFETY: the closure only calls prctl and getppid, which are async-signal-safe, between
+    // fork and exec.
     unsafe {
         command.pre_exec(move || {
             if prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 {
