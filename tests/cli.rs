@@ -1,6 +1,9 @@
 //! The `idgap` binary, run as a user would: the demo, scans of manifests against the
 //! simulators (in every output format), exit codes, input errors and `connect`.
 
+#[path = "support/mod.rs"]
+mod support;
+
 #[path = "cli/common.rs"]
 mod common;
 #[path = "cli/connect.rs"]

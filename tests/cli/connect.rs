@@ -24,6 +24,15 @@ async fn start_connect(
     secret_file: &std::path::Path,
     extra: &[&str],
 ) -> Connect {
+    start_connect_with_env(sim, secret_file, extra, &[]).await
+}
+
+async fn start_connect_with_env(
+    sim: &SalesforceSim,
+    secret_file: &std::path::Path,
+    extra: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Connect {
     let creds = sim.credentials();
     let mut child = Command::new(env!("CARGO_BIN_EXE_idgap"))
         .args([
@@ -44,6 +53,7 @@ async fn start_connect(
             "60",
         ])
         .args(extra)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -238,4 +248,63 @@ async fn a_denied_authorization_exits_2() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty());
     assert!(stderr.contains("access was denied"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_writes_the_secret_with_server_side_apply() {
+    use k8s_openapi::api::core::v1::Secret;
+    let cluster = crate::support::Cluster::shared().await;
+    let ns = cluster.fresh_namespace("connect").await;
+    let sim = SalesforceSim::start(
+        idgap::demo::story::build(jiff::Timestamp::now()).org,
+        SimOptions::default(),
+    )
+    .await
+    .unwrap();
+    let creds = sim.credentials();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("client-secret");
+    std::fs::write(&secret_file, &creds.client_secret).unwrap();
+    let c = start_connect_with_env(
+        &sim,
+        &secret_file,
+        &["--apply", "--namespace", &ns, "--secret-name", "sf-acme"],
+        &[("KUBECONFIG", cluster.kubeconfig_path().as_os_str())],
+    )
+    .await;
+    let approved = browser().get(&c.authorize_url).send().await.unwrap();
+    let callback = approved.headers()["location"].to_str().unwrap().to_string();
+    browser().get(&callback).send().await.unwrap();
+    let (code, stdout, stderr) = finish(c).await;
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(stdout.is_empty(), "--apply prints no Secret: {stdout}");
+    assert!(
+        stderr.contains(&format!("Secret {ns}/sf-acme applied")),
+        "{stderr}"
+    );
+
+    let secrets: kube::Api<Secret> = kube::Api::namespaced(cluster.client().await, &ns);
+    let secret = secrets.get("sf-acme").await.unwrap();
+    let data = secret.data.unwrap();
+    let text = |k: &str| String::from_utf8(data[k].0.clone()).unwrap();
+    assert_eq!(text("client_id"), creds.client_id);
+    assert_eq!(text("client_secret"), creds.client_secret);
+    assert!(!text("refresh_token").is_empty());
+    assert_no_secret(
+        &stderr,
+        &[creds.client_secret.clone(), text("refresh_token")],
+    );
+    let annotations = secret.metadata.annotations.unwrap();
+    assert_eq!(annotations["idgap.io/instance-url"], sim.base_url());
+    let managers: Vec<String> = secret
+        .metadata
+        .managed_fields
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert!(
+        managers.contains(&"idgap-connect".to_string()),
+        "{managers:?}"
+    );
 }
