@@ -449,6 +449,17 @@ fn bad_manifests() -> Vec<Bad> {
             expect: &["spec.exclusions[0].users", "must have at most 100 items"],
         },
         Bad {
+            case: "identityProviderRefs with a duplicate",
+            object: sfi(|s| {
+                s["identityProviderRefs"] =
+                    json!([{ "name": "okta" }, { "name": "entra" }, { "name": "okta" }])
+            }),
+            expect: &[
+                "spec.identityProviderRefs",
+                "each IdentityProvider may be listed once",
+            ],
+        },
+        Bad {
             case: "11 identityProviderRefs",
             object: sfi(move |s| s["identityProviderRefs"] = json!(many_refs)),
             expect: &["spec.identityProviderRefs", "must have at most 10 items"],

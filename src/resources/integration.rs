@@ -43,6 +43,7 @@ pub struct SalesforceIntegrationSpec {
     /// IdentityProviders in this namespace whose directories together form the IdP.
     #[serde(default)]
     #[schemars(length(max = 10))]
+    #[x_kube(validation = Rule::new("self.all(r, self.exists_one(o, o.name == r.name))").message("each IdentityProvider may be listed once"))]
     pub identity_provider_refs: Vec<IdentityProviderRef>,
     /// How far back the first sync reads the setup audit trail.
     #[serde(default = "default_audit_lookback")]
