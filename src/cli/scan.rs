@@ -92,8 +92,6 @@ pub struct ScanOutcome {
     pub warnings: Vec<String>,
     /// `name: reason` of every identity provider that could not be read.
     pub failed_directories: Vec<String>,
-    /// The org snapshots, in report order (the demo reads them for its narrative).
-    pub snapshots: Vec<OrgSnapshot>,
 }
 
 struct Prepared<'a> {
@@ -213,7 +211,6 @@ pub async fn build_report(
 
     let mut report = Report::default();
     let mut warnings = Vec::new();
-    let mut snapshots = Vec::new();
     for p in prepared {
         progress.set(&format!("Syncing Salesforce org {}…", p.source.name));
         let states: Vec<DirectoryState> = p.idps.iter().map(|k| directories[k].0.clone()).collect();
@@ -284,14 +281,12 @@ pub async fn build_report(
             api_usage: snapshot.api_usage,
             directories: summaries,
         });
-        snapshots.push(scanned.sync.snapshot);
     }
     progress.finish();
     Ok(ScanOutcome {
         report,
         warnings,
         failed_directories: failed,
-        snapshots,
     })
 }
 
