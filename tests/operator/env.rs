@@ -270,6 +270,25 @@ impl Env {
         .await
     }
 
+    /// Waits until the IdentityProvider's Ready condition has `reason` for its generation.
+    pub async fn wait_idp_reason(&self, reason: &str) -> IdentityProvider {
+        let api = self.identity_providers();
+        eventually(&format!("{IDP} Ready reason {reason}"), WAIT, || {
+            let api = api.clone();
+            async move {
+                let idp = api.get(IDP).await.ok()?;
+                let s = idp.status.clone()?;
+                let done = s.observed_generation == idp.metadata.generation
+                    && !s.conditions.iter().any(|c| c.type_ == "Reconciling")
+                    && s.conditions
+                        .iter()
+                        .any(|c| c.type_ == "Ready" && c.reason == reason);
+                done.then_some(idp)
+            }
+        })
+        .await
+    }
+
     pub async fn findings(&self) -> Vec<AccessFinding> {
         let mut items = self
             .findings_api()

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::env::{Env, SF_SECRET, condition};
+use super::env::{Env, JC_KEY, JC_SECRET, SF_SECRET, condition};
 
 const NAME: &str = "acme-fail";
 
@@ -162,5 +162,44 @@ async fn waits_for_a_missing_identity_provider() {
     env.create_identity_provider().await;
     env.wait_ready_reason(NAME, "Succeeded").await;
     assert_eq!(env.finding_keys().await, expected_keys(&env));
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_credential_change_is_picked_up_and_findings_stay() {
+    let env = Env::start("op-idpkey").await;
+    env.create_secrets().await;
+    env.create_identity_provider().await;
+    env.create_integration(NAME, env.integration_spec()).await;
+    env.wait_ready_reason(NAME, "Succeeded").await;
+
+    // JumpCloud rejects the new key: the Secret change alone re-reads the directory.
+    let wrong = "jc-wrong-key-must-not-leak";
+    env.put_secret(JC_SECRET, &[("api_key", wrong)]).await;
+    let idp = env.wait_idp_reason("AuthenticationFailed").await;
+    let status = idp.status.unwrap();
+    let ready = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(ready.status, "False");
+    assert!(!ready.message.contains(wrong), "{}", ready.message);
+    assert!(!status.conditions.iter().any(|c| c.type_ == "Stalled"));
+
+    // The integration's next sync skips the IdP rules and keeps their findings.
+    let token = env
+        .request_sync("integration", NAME, "after-idp-failure")
+        .await;
+    let obj = env.wait_handled(NAME, &token).await;
+    assert_eq!(
+        condition(&obj, "IdentityProvidersSynced").unwrap().status,
+        "False"
+    );
+    assert_eq!(env.finding_keys().await, expected_keys(&env));
+
+    // The right key again.
+    env.put_secret(JC_SECRET, &[("api_key", JC_KEY)]).await;
+    env.wait_idp_reason("Succeeded").await;
     env.stop().await;
 }
