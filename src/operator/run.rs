@@ -137,7 +137,9 @@ fn secret_changed(ctx: &Context, kind: &str, s: &PartialObjectMeta<Secret>) -> b
     };
     let key = (format!("{kind}/{ns}"), s.name_any());
     let mut versions = ctx.secret_versions.lock().expect("secret versions lock");
-    let created_after_start = s.creation_timestamp().is_some_and(|t| t.0 > ctx.started);
+    // creationTimestamp has whole seconds: allow for the truncation.
+    let started = ctx.started - jiff::SignedDuration::from_secs(1);
+    let created_after_start = s.creation_timestamp().is_some_and(|t| t.0 >= started);
     let deleted = s.metadata.deletion_timestamp.is_some();
     let changed = match versions.insert(key, rv.clone()) {
         Some(old) => old != rv || deleted,
@@ -270,7 +272,8 @@ fn secret_to_integrations(
         })
         .map(|i| ObjectRef::from_obj(i.as_ref()))
         .collect();
-    if !refs.is_empty() && secret_changed(ctx, integration::KIND, s) {
+    // Every Secret's version is recorded, referenced or not, so a later change is recognised.
+    if secret_changed(ctx, integration::KIND, s) && !refs.is_empty() {
         for r in &refs {
             ctx.mark_pending((
                 integration::KIND,
@@ -300,7 +303,7 @@ fn secret_to_identity_providers(
         })
         .map(|i| ObjectRef::from_obj(i.as_ref()))
         .collect();
-    if !refs.is_empty() && secret_changed(ctx, identity_provider::KIND, s) {
+    if secret_changed(ctx, identity_provider::KIND, s) && !refs.is_empty() {
         for r in &refs {
             ctx.mark_pending((
                 identity_provider::KIND,

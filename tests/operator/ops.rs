@@ -109,7 +109,7 @@ async fn startup_check_explains_missing_access_to_the_crds() {
     // not installed.
     let token = cluster.token_for_service_account(&ns, "nobody").await;
     let client = cluster.client_with_token(&token).await;
-    let err = idgap::operator::check_crds(&client, &[ns.clone()])
+    let err = idgap::operator::check_crds(&client, std::slice::from_ref(&ns))
         .await
         .unwrap_err();
     let text = format!("{err:#}");
