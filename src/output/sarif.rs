@@ -10,7 +10,6 @@ use super::report::{IntegrationReport, Report};
 use super::rules;
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-pub const INFORMATION_URI: &str = "https://idgap.io/";
 /// The `partialFingerprints` key; bump the version if the key's derivation ever changes.
 pub const FINGERPRINT_NAME: &str = "idgapFindingKey/v1";
 
@@ -68,7 +67,6 @@ fn document(report: &Report) -> Value {
                 "driver": {
                     "name": "idgap",
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "informationUri": INFORMATION_URI,
                     "rules": rules,
                 }
             },

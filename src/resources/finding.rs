@@ -46,10 +46,16 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct AccessFindingSpec {
     /// The SalesforceIntegration that produced this finding.
-    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
     pub integration: String,
     /// The rule id, e.g. `admin-not-in-idp` (also the `idgap.io/rule` label value).
-    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    )]
     pub rule: String,
     pub title: String,
     #[schemars(regex(pattern = r"^(critical|high|medium|low)$"))]

@@ -8,9 +8,9 @@ mod entra;
 mod google;
 mod jumpcloud;
 pub mod jwt;
-mod paging;
 mod okta;
 mod onelogin;
+mod paging;
 
 pub use entra::{EntraAuth, EntraConfig};
 pub use google::GoogleConfig;

@@ -104,11 +104,15 @@ impl Faults {
 
     /// Takes a protocol fault (`ExpireToken`, `RevokeCredential`) for `path`.
     pub fn take_protocol(&self, path: &str) -> Option<Fault> {
-        self.take(path, |f| matches!(f, Fault::ExpireToken | Fault::RevokeCredential))
+        self.take(path, |f| {
+            matches!(f, Fault::ExpireToken | Fault::RevokeCredential)
+        })
     }
 
     fn take_generic(&self, path: &str) -> Option<Fault> {
-        self.take(path, |f| !matches!(f, Fault::ExpireToken | Fault::RevokeCredential))
+        self.take(path, |f| {
+            !matches!(f, Fault::ExpireToken | Fault::RevokeCredential)
+        })
     }
 }
 
@@ -155,7 +159,9 @@ pub async fn layer(State(faults): State<Faults>, req: Request, next: Next) -> Re
         Some(Fault::TruncateBody) => {
             let resp = next.run(req).await;
             let (mut parts, body) = resp.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let bytes = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
             let cut = bytes.slice(..bytes.len() / 2);
             parts.headers.remove("content-length");
             Response::from_parts(parts, Body::from(cut))
@@ -170,6 +176,8 @@ pub async fn layer(State(faults): State<Faults>, req: Request, next: Next) -> Re
                 .insert("content-type", HeaderValue::from_static("text/html"));
             resp
         }
-        Some(Fault::ExpireToken | Fault::RevokeCredential) => unreachable!("protocol faults are not generic"),
+        Some(Fault::ExpireToken | Fault::RevokeCredential) => {
+            unreachable!("protocol faults are not generic")
+        }
     }
 }
