@@ -5,18 +5,17 @@ use std::time::{Duration, Instant};
 
 use idgap_model::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Api, ResourceExt};
 
+use super::REQUESTED_AT_ANNOTATION;
 use super::conditions::{self as cond, Desired, Status};
 use super::context::Context;
 use super::findings::{self, Owner, PruneRules};
 use super::schedule::{self, Decision, Facts};
 use super::secrets::{self, DereferenceError};
 use super::status::{self as st, DetectionView};
-use super::{FIELD_MANAGER, REQUESTED_AT_ANNOTATION};
 use crate::pipeline::{self, DirectoryState, ScanResult};
 use crate::resolve::{self, IntegrationPlan, ResolveError};
 use crate::resources::{
@@ -725,22 +724,9 @@ async fn write_status(
 ) -> Result<(), ReconcileError> {
     ctx.metrics
         .set_conditions(KIND, namespace, name, &status.conditions);
-    if &status == previous {
-        return Ok(());
-    }
-    let patch = serde_json::json!({
-        "apiVersion": format!("{}/{}", crate::resources::GROUP, crate::resources::VERSION),
-        "kind": KIND,
-        "status": status,
-    });
-    api.patch_status(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await
-    .map_err(|e| ReconcileError::Status(name.to_string(), e))?;
-    Ok(())
+    super::status_patch::apply_if_changed(api, KIND, name, previous, &status)
+        .await
+        .map_err(|e| ReconcileError::Status(name.to_string(), e))
 }
 
 pub fn error_policy(

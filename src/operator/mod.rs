@@ -20,6 +20,7 @@ pub mod schedule;
 mod secrets;
 pub mod server;
 mod status;
+mod status_patch;
 
 pub use args::{LogFormat, RunArgs};
 pub use run::{Operator, OperatorConfig, check_crds, run, start};
