@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::IdpError;
 use crate::jwt;
-use crate::paging::{identifiers, parse_json, same_origin, target_of};
+use crate::paging::{identifiers, parse_json, same_origin, target_of, token_lifetime};
 
 const PROVIDER: &str = "Entra ID";
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -456,7 +456,7 @@ async fn request_token(http: &Http, config: &EntraConfig) -> Result<AccessToken,
                     match parse_json::<TokenResponse, _>(PROVIDER, &target, &resp, attempt, max_attempts, NOT_GRAPH) {
                         Ok(t) => Attempt::Done(AccessToken {
                             value: SecretString::new(t.access_token),
-                            expires_at: Instant::now() + Duration::from_secs(t.expires_in.unwrap_or(3599)),
+                            expires_at: Instant::now() + token_lifetime(t.expires_in, 3599),
                         }),
                         Err(a) => a,
                     }
@@ -629,5 +629,86 @@ mod tests {
             user.into_account("t"),
             Err(IdpError::Protocol { .. })
         ));
+    }
+}
+
+/// Fuzz-style properties for Graph's answers: user pages, users, error and token bodies.
+/// Never a panic; an accepted page holds every user, and a user without `accountEnabled`
+/// is an error rather than a guess.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::paging::robustness::{apply, array_len, config, mutation, prefixes, response};
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn page() -> Value {
+        json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users",
+            "@odata.nextLink": "https://graph.microsoft.com/v1.0/users?$skiptoken=X",
+            "value": [
+                {"id": "1", "userPrincipalName": "ada@acme.com", "mail": "ada@acme.com", "otherMails": ["a@home.example"],
+                 "proxyAddresses": ["SMTP:ada@acme.com", "sip:ada@acme.com"], "accountEnabled": true,
+                 "userType": "Member", "externalUserState": null},
+                {"id": "2", "userPrincipalName": "g_ext.com#EXT#@acme.onmicrosoft.com", "mail": null,
+                 "accountEnabled": true, "userType": "Guest", "externalUserState": "PendingAcceptance"}
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn user_pages_are_whole_or_refused(m in mutation()) {
+            let body = apply(&page(), &m);
+            let resp = response(200, body.clone(), &[]);
+            if let Ok(page) = crate::paging::parse_json::<GraphPage, ()>(PROVIDER, "t", &resp, 1, 3, NOT_GRAPH) {
+                prop_assert_eq!(Some(page.value.len()), array_len(&body, "value", 0));
+                for user in page.value {
+                    let had_flag = user.account_enabled.is_some();
+                    match user.into_account("t") {
+                        Ok(account) => prop_assert!(account.identifiers.iter().all(|i| !i.is_empty())),
+                        Err(e) => prop_assert!(!had_flag, "{}", e),
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn proxy_addresses_of_any_text_never_panic(p in any::<String>()) {
+            if let Some(address) = smtp_address(&p) {
+                prop_assert!(p.len() > address.len());
+            }
+        }
+
+        #[test]
+        fn error_and_token_bodies_never_panic(m in mutation(), status in prop::sample::select(vec![400u16, 401, 403, 404, 429, 503])) {
+            let error = apply(&json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges.", "innerError": {}}}), &m);
+            let resp = response(status, error, &[("retry-after", "5")]);
+            let _ = graph_error_text(&resp);
+            let _ = retry_or_fail::<()>(&resp, resp.status, "t");
+            let token = apply(&json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "eyJ"}), &m);
+            let resp = response(200, token, &[]);
+            if let Ok(t) = crate::paging::parse_json::<TokenResponse, ()>(PROVIDER, "t", &resp, 1, 3, NOT_GRAPH) {
+                let _ = Instant::now() + token_lifetime(t.expires_in, 3599);
+            }
+            let oauth = apply(&json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret.\r\nTrace ID: x", "error_codes": [7000215]}), &m);
+            let err: OAuthError = serde_json::from_slice(&oauth).unwrap_or_default();
+            let _ = first_line(&err.error_description);
+            let auth = EntraAuth::ClientSecret { client_id: "app".into(), client_secret: SecretString::new("s") };
+            let _ = token_error(&err, &auth);
+        }
+    }
+
+    #[test]
+    fn a_cut_user_page_is_never_read() {
+        for prefix in prefixes(&page()) {
+            let resp = response(200, prefix, &[]);
+            assert!(
+                crate::paging::parse_json::<GraphPage, ()>(PROVIDER, "t", &resp, 1, 3, NOT_GRAPH)
+                    .is_err()
+            );
+        }
     }
 }

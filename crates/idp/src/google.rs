@@ -18,6 +18,7 @@ use idgap_net::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::paging::token_lifetime;
 use crate::{IdpError, jwt};
 
 const PROVIDER: &str = "Google Workspace";
@@ -341,7 +342,7 @@ fn token_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<AccessT
     if status == StatusCode::OK {
         return match serde_json::from_slice::<TokenResponse>(&resp.body) {
             Ok(t) if !t.access_token.is_empty() => {
-                let lifetime = Duration::from_secs(t.expires_in.unwrap_or(3600));
+                let lifetime = token_lifetime(t.expires_in, 3600);
                 Attempt::Done(AccessToken {
                     value: SecretString::new(t.access_token),
                     renew_at: Instant::now() + lifetime.saturating_sub(RENEW_MARGIN),
@@ -706,5 +707,99 @@ mod tests {
                 .to_string()
                 .contains("1 to 500")
         );
+    }
+}
+
+/// Fuzz-style properties for the Directory API and token endpoint answers. Never a panic;
+/// an accepted page holds every user of the body, and a cut body is never a page.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::paging::robustness::{apply, array_len, config, mutation, prefixes, response};
+    use proptest::prelude::*;
+
+    fn page() -> Value {
+        json!({
+            "kind": "admin#directory#users",
+            "etag": "\"x\"",
+            "nextPageToken": "Q0FF",
+            "users": [
+                {"kind": "admin#directory#user", "id": "1", "primaryEmail": "ada@acme.com", "aliases": ["a@acme.com"],
+                 "nonEditableAliases": ["ada@acme.test-google-a.com"], "suspended": false, "archived": false,
+                 "emails": [{"address": "ada@acme.com", "primary": true}, {"address": "ada@home.example", "type": "home"}]},
+                {"id": "2", "primaryEmail": "bob@acme.com", "suspended": true, "deletionTime": "2024-01-01T00:00:00.000Z"}
+            ]
+        })
+    }
+
+    fn statuses() -> impl Strategy<Value = u16> {
+        prop::sample::select(vec![200u16, 200, 200, 400, 401, 403, 404, 429, 500, 503])
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn user_pages_are_whole_or_refused(m in mutation(), status in statuses(), last in any::<bool>()) {
+            let body = apply(&page(), &m);
+            match page_answer(response(status, body.clone(), &[]), "t", last) {
+                Attempt::Done(PageAnswer::Page(page)) => {
+                    prop_assert_eq!(status, 200);
+                    prop_assert_eq!(page.kind.as_str(), "admin#directory#users");
+                    let listed = array_len(&body, "users", 1).unwrap_or(0);
+                    prop_assert_eq!(page.users.len(), listed);
+                    for user in page.users {
+                        let account = user.into_account();
+                        prop_assert!(account.identifiers.iter().all(|i| !i.is_empty()));
+                    }
+                }
+                Attempt::Done(PageAnswer::TokenRejected) => prop_assert_eq!(status, 401),
+                Attempt::Retry { .. } => prop_assert!(status != 200 || !last),
+                Attempt::Fail(_) => {}
+            }
+        }
+
+        #[test]
+        fn error_bodies_never_panic(m in mutation(), status in statuses()) {
+            let error = json!({"error": {"code": 403, "message": "Not Authorized to access this resource/api",
+                "errors": [{"message": "Not Authorized", "domain": "global", "reason": "forbidden"}]}});
+            let _ = page_answer(response(status, apply(&error, &m), &[("retry-after", "3")]), "t", false);
+        }
+
+        #[test]
+        fn token_answers_never_panic(m in mutation(), status in statuses(), last in any::<bool>()) {
+            let token = json!({"access_token": "ya29.x", "expires_in": 3599, "token_type": "Bearer"});
+            let body = apply(&token, &m);
+            if let Attempt::Done(t) = token_answer(response(status, body, &[]), "t", last) {
+                prop_assert_eq!(status, 200);
+                prop_assert!(!t.value.expose().is_empty());
+            }
+            let error = json!({"error": "unauthorized_client", "error_description": "Client is unauthorized"});
+            let _ = token_answer(response(status, apply(&error, &m), &[]), "t", last);
+        }
+
+        #[test]
+        fn any_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512), status in statuses()) {
+            let _ = page_answer(response(status, body.clone(), &[]), "t", true);
+            let _ = token_answer(response(status, body, &[]), "t", true);
+        }
+    }
+
+    #[test]
+    fn a_cut_page_is_never_a_page() {
+        for prefix in prefixes(&page()) {
+            let answer = page_answer(response(200, prefix, &[]), "t", false);
+            assert!(matches!(answer, Attempt::Retry { .. } | Attempt::Fail(_)));
+        }
+    }
+
+    /// Regression: `expires_in: u64::MAX` overflowed `Instant` and panicked.
+    #[test]
+    fn an_absurd_token_lifetime_is_accepted_and_capped() {
+        let body = br#"{"access_token":"ya29.x","expires_in":18446744073709551615}"#.to_vec();
+        let Attempt::Done(t) = token_answer(response(200, body, &[]), "t", true) else {
+            panic!("a token with a huge lifetime is still a token")
+        };
+        assert!(t.renew_at <= Instant::now() + crate::paging::MAX_TOKEN_LIFETIME);
     }
 }

@@ -406,3 +406,72 @@ mod tests {
         );
     }
 }
+
+/// Fuzz-style properties for JumpCloud's answers. Never a panic; an accepted page holds
+/// every user of the body with the body's `totalCount`, and a cut body is never a page.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::paging::robustness::{
+        apply, array_len, config, lossy_json, mutation, prefixes, response,
+    };
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn page() -> Value {
+        json!({
+            "totalCount": 2,
+            "results": [
+                {"_id": "5f1", "username": "ada", "email": "ada@acme.com", "alternateEmail": "ada@home.example",
+                 "state": "ACTIVATED", "suspended": false, "account_locked": false, "activated": true},
+                {"_id": "5f2", "username": "bob@acme.com", "email": null, "state": "SUSPENDED", "suspended": true}
+            ]
+        })
+    }
+
+    fn statuses() -> impl Strategy<Value = u16> {
+        prop::sample::select(vec![200u16, 200, 200, 400, 401, 403, 404, 429, 500])
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn user_pages_are_whole_or_refused(m in mutation(), status in statuses(), org in any::<bool>(), last in any::<bool>()) {
+            let body = apply(&page(), &m);
+            match page_answer(response(status, body.clone(), &[]), "t", org, last) {
+                Attempt::Done(page) => {
+                    prop_assert_eq!(status, 200);
+                    prop_assert_eq!(Some(page.results.len()), array_len(&body, "results", 1));
+                    // (A body deeper than `Value` allows, in a skipped field, has no oracle here.)
+                    if let Some(v) = lossy_json(&body) {
+                        let stated = v.get("totalCount").or_else(|| v.get(0)).and_then(Value::as_u64);
+                        prop_assert_eq!(Some(page.total_count), stated);
+                    }
+                    for user in page.results {
+                        prop_assert!(user.into_account().identifiers.iter().all(|i| !i.is_empty()));
+                    }
+                }
+                Attempt::Retry { .. } => prop_assert!(status != 200 || !last),
+                Attempt::Fail(_) => {}
+            }
+        }
+
+        #[test]
+        fn error_bodies_and_any_bytes_never_panic(
+            m in mutation(), status in statuses(), body in prop::collection::vec(any::<u8>(), 0..256),
+        ) {
+            let error = apply(&json!({"message": "Unauthorized", "error": "x"}), &m);
+            let _ = page_answer(response(status, error, &[("retry-after", "1")]), "t", true, false);
+            let _ = page_answer(response(status, body, &[]), "t", false, true);
+        }
+    }
+
+    #[test]
+    fn a_cut_page_is_never_a_page() {
+        for prefix in prefixes(&page()) {
+            let answer = page_answer(response(200, prefix, &[]), "t", false, false);
+            assert!(matches!(answer, Attempt::Retry { .. } | Attempt::Fail(_)));
+        }
+    }
+}

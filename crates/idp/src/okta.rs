@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::IdpError;
 use crate::jwt::{self, DpopKey};
-use crate::paging::{identifiers, parse_json, same_origin, target_of};
+use crate::paging::{identifiers, parse_json, same_origin, target_of, token_lifetime};
 
 const PROVIDER: &str = "Okta";
 /// The one scope a read-only sync needs.
@@ -520,7 +520,7 @@ async fn request_token(
                     match parse_json::<TokenResponse, _>(PROVIDER, &target, &resp, attempt, max_attempts, NOT_OKTA) {
                         Ok(t) => Attempt::Done(Reply::Ok(AccessToken {
                             value: SecretString::new(t.access_token),
-                            expires_at: Instant::now() + Duration::from_secs(t.expires_in.unwrap_or(3600)),
+                            expires_at: Instant::now() + token_lifetime(t.expires_in, 3600),
                             dpop_bound: t.token_type.eq_ignore_ascii_case("DPoP"),
                         })),
                         Err(a) => a,
@@ -633,7 +633,9 @@ pub(crate) fn rate_limit_wait(resp: &HttpResponse) -> Option<Duration> {
                 .ok()
         })
         .unwrap_or_else(jiff::Timestamp::now);
-    let millis = reset.saturating_mul(1000) - now.as_millisecond();
+    let millis = reset
+        .saturating_mul(1000)
+        .saturating_sub(now.as_millisecond());
     (millis > 0).then(|| Duration::from_millis(millis as u64))
 }
 
@@ -766,5 +768,152 @@ mod tests {
             body: Vec::new(),
         };
         assert_eq!(rate_limit_wait(&resp), Some(Duration::from_secs(2)));
+    }
+}
+
+/// Fuzz-style properties for everything Okta sends: user pages, `Link` headers, rate-limit
+/// headers, error and token bodies. Never a panic; an accepted page holds every user.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::paging::robustness::{apply, array_len, config, mutation, prefixes, response};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn users() -> Value {
+        json!([
+            {"id": "00u1", "status": "ACTIVE", "created": "2020-01-01T00:00:00.000Z",
+             "profile": {"login": "ada@acme.com", "email": "ada@acme.com", "secondEmail": null, "firstName": "Ada"},
+             "_links": {"self": {"href": "https://a.okta.com/api/v1/users/00u1"}}},
+            {"id": "00u2", "status": "DEPROVISIONED", "profile": {"login": "bob@acme.com"}}
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn user_pages_are_whole_or_refused(m in mutation()) {
+            let body = apply(&users(), &m);
+            if let Ok(page) = serde_json::from_slice::<Vec<OktaUser>>(&body) {
+                prop_assert_eq!(Some(page.len()), array_len(&body, "", 0));
+                for user in page {
+                    let raw = user.status.clone();
+                    let account = user.into_account();
+                    prop_assert_eq!(account.raw_status, raw);
+                    prop_assert!(account.identifiers.iter().all(|i| !i.is_empty()));
+                }
+            }
+        }
+
+        #[test]
+        fn link_headers_of_any_text_never_panic(values in prop::collection::vec(any::<String>(), 0..4)) {
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            if let Some(url) = next_link(&refs) {
+                let bracketed = format!("<{url}>");
+                prop_assert!(values.iter().any(|v| v.contains(&bracketed)), "{}", url);
+            }
+        }
+
+        #[test]
+        fn link_headers_built_from_hostile_parts_find_only_a_real_next(
+            parts in prop::collection::vec(
+                ("[^<>]{0,12}", prop::sample::select(vec!["next", "self", "prev", "nextish", "\"next\"", "\"self next\"", ""]),
+                 prop::sample::select(vec!["; rel=", ";rel=", "; REL=", ",", ";", "; rel= "])),
+                0..5,
+            ),
+            joined in any::<bool>(),
+        ) {
+            let links: Vec<String> = parts.iter().map(|(url, rel, sep)| format!("<{url}>{sep}{rel}")).collect();
+            let values: Vec<String> = if joined { vec![links.join(", ")] } else { links.clone() };
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            let found = next_link(&refs);
+            // What follows `rel=` in each link, as the header states it.
+            let expected = parts
+                .iter()
+                .find(|(_, rel, sep)| {
+                    let value = match *sep {
+                        "; rel=" | ";rel=" => rel.to_string(),
+                        "; rel= " => format!(" {rel}"),
+                        _ => return false,
+                    };
+                    value.trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+                })
+                .map(|(url, _, _)| url.clone());
+            prop_assert_eq!(found, expected);
+        }
+
+        #[test]
+        fn rate_limit_headers_of_any_text_never_panic(reset in any::<String>(), date in any::<String>()) {
+            let resp = response(429, Vec::new(), &[("x-rate-limit-reset", &reset), ("date", &date)]);
+            let _ = rate_limit_wait(&resp);
+            let _ = retry_or_fail::<()>(&resp, StatusCode::TOO_MANY_REQUESTS, "https://a.okta.com");
+        }
+
+        #[test]
+        fn rate_limit_waits_of_any_integer_never_overflow(reset in any::<i64>(), dated in any::<bool>()) {
+            let reset = reset.to_string();
+            let mut headers = vec![("x-rate-limit-reset", reset.as_str())];
+            if dated {
+                headers.push(("date", "Sat, 01 Jan -9999 00:00:00 GMT"));
+                headers.push(("date", "Fri, 31 Dec 9999 23:59:59 GMT"));
+            }
+            let _ = rate_limit_wait(&response(429, Vec::new(), &headers));
+        }
+
+        #[test]
+        fn error_and_token_bodies_never_panic(m in mutation(), status in prop::sample::select(vec![400u16, 401, 403, 404, 429, 500])) {
+            let error = apply(&json!({"errorCode": "E0000011", "errorSummary": "Invalid token provided", "errorCauses": []}), &m);
+            let resp = response(status, error, &[("www-authenticate", "DPoP error=\"use_dpop_nonce\"")]);
+            let _ = okta_error_text(&resp);
+            let _ = resource_nonce(&resp);
+            let token = apply(&json!({"token_type": "DPoP", "expires_in": 3600, "access_token": "eyJ", "scope": "okta.users.read"}), &m);
+            if let Ok(t) = serde_json::from_slice::<TokenResponse>(&token) {
+                let _ = Instant::now() + token_lifetime(t.expires_in, 3600);
+            }
+            if let Ok(e) = serde_json::from_slice::<OAuthError>(&token) {
+                let _ = token_error(&e, true);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_user_page_is_never_read() {
+        for prefix in prefixes(&users()) {
+            assert!(serde_json::from_slice::<Vec<OktaUser>>(&prefix).is_err());
+        }
+    }
+
+    /// Regression: `reset * 1000 - now` overflowed (a debug-build panic) for a reset of
+    /// `i64::MIN`, and for `i64::MAX` against a `Date` before 1970.
+    #[test]
+    fn rate_limit_extremes_saturate() {
+        let min = i64::MIN.to_string();
+        let resp = response(429, Vec::new(), &[("x-rate-limit-reset", &min)]);
+        assert_eq!(rate_limit_wait(&resp), None);
+        let max = i64::MAX.to_string();
+        let resp = response(
+            429,
+            Vec::new(),
+            &[
+                ("x-rate-limit-reset", &max),
+                ("date", "Fri, 01 Jan 1960 00:00:00 GMT"),
+            ],
+        );
+        assert_eq!(
+            rate_limit_wait(&resp),
+            Some(Duration::from_millis(i64::MAX as u64))
+        );
+    }
+
+    /// Regression: `expires_in: u64::MAX` overflowed `Instant` (a panic in every build).
+    #[test]
+    fn an_absurd_token_lifetime_is_capped() {
+        let t: TokenResponse =
+            serde_json::from_str(r#"{"access_token":"x","expires_in":18446744073709551615}"#)
+                .unwrap();
+        let lifetime = token_lifetime(t.expires_in, 3600);
+        assert_eq!(lifetime, crate::paging::MAX_TOKEN_LIFETIME);
+        let _ = Instant::now() + lifetime;
     }
 }

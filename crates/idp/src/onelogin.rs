@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::IdpError;
+use crate::paging::token_lifetime;
 
 const PROVIDER: &str = "OneLogin";
 const TOKEN_PATH: &str = "/auth/oauth2/v2/token";
@@ -337,7 +338,7 @@ fn token_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<AccessT
     if status == StatusCode::OK {
         return match serde_json::from_slice::<TokenResponse>(&resp.body) {
             Ok(t) if !t.access_token.is_empty() => {
-                let lifetime = Duration::from_secs(t.expires_in.unwrap_or(36_000));
+                let lifetime = token_lifetime(t.expires_in, 36_000);
                 Attempt::Done(AccessToken {
                     value: SecretString::new(t.access_token),
                     renew_at: Instant::now() + lifetime.saturating_sub(RENEW_MARGIN),
@@ -600,5 +601,111 @@ mod tests {
     fn subdomain_cannot_smuggle_a_host() {
         let config = OneLoginConfig::new("evil.example/x?", "id", SecretString::new("s"));
         assert!(matches!(config.validate(), Err(IdpError::Config { .. })));
+    }
+}
+
+/// Fuzz-style properties for OneLogin's answers, including its paging and rate-limit
+/// headers. Never a panic; an accepted page holds every user of the body.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::paging::robustness::{apply, array_len, config, mutation, prefixes, response};
+    use proptest::prelude::*;
+
+    fn users() -> Value {
+        json!([
+            {"id": 101, "username": "ada", "email": "ada@acme.com", "userprincipalname": "ada@acme.com",
+             "status": 1, "state": 1, "firstname": "Ada"},
+            {"id": 102, "username": "bob@acme.com", "email": null, "status": 2, "state": null}
+        ])
+    }
+
+    fn statuses() -> impl Strategy<Value = u16> {
+        prop::sample::select(vec![200u16, 200, 200, 400, 401, 403, 404, 429, 500])
+    }
+
+    fn header_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("0".to_string()),
+            Just("18446744073709551616".to_string()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn user_pages_are_whole_or_refused(
+            m in mutation(), status in statuses(), last in any::<bool>(),
+            cursor in header_text(), total in header_text(), remaining in header_text(), reset in header_text(),
+        ) {
+            let body = apply(&users(), &m);
+            let headers = [
+                ("after-cursor", cursor.as_str()),
+                ("total-count", total.as_str()),
+                ("x-ratelimit-remaining", remaining.as_str()),
+                ("x-ratelimit-reset", reset.as_str()),
+            ];
+            match page_answer(response(status, body.clone(), &headers), "t", last) {
+                Attempt::Done(PageAnswer::Page(page)) => {
+                    prop_assert_eq!(status, 200);
+                    prop_assert_eq!(Some(page.users.len()), array_len(&body, "", 0));
+                    prop_assert!(page.after_cursor.iter().all(|c| !c.is_empty()));
+                    for user in page.users {
+                        prop_assert!(user.into_account().identifiers.iter().all(|i| !i.is_empty()));
+                    }
+                }
+                Attempt::Done(PageAnswer::TokenRejected) => prop_assert_eq!(status, 401),
+                Attempt::Retry { .. } => prop_assert!(status != 200 || !last),
+                Attempt::Fail(_) => {}
+            }
+        }
+
+        #[test]
+        fn error_and_token_bodies_never_panic(m in mutation(), status in statuses(), last in any::<bool>(), reset in header_text()) {
+            let v2 = json!({"statusCode": 401, "name": "Unauthorized", "message": "Authentication Failure"});
+            let v1 = json!({"status": {"error": true, "code": 401, "type": "Unauthorized", "message": "Authentication Failure"}});
+            for error in [v2, v1] {
+                let body = apply(&error, &m);
+                let _ = error_message(&body);
+                let resp = response(status, body, &[("x-ratelimit-reset", reset.as_str())]);
+                let _ = throttle_wait(&resp);
+                let _ = page_answer(resp, "t", last);
+            }
+            let token = json!({"access_token": "xx", "created_at": "2024-01-01T00:00:00Z", "expires_in": 36000,
+                "refresh_token": "yy", "token_type": "bearer", "account_id": 1});
+            if let Attempt::Done(t) = token_answer(response(status, apply(&token, &m), &[]), "t", last) {
+                prop_assert_eq!(status, 200);
+                prop_assert!(!t.value.expose().is_empty());
+            }
+        }
+
+        #[test]
+        fn any_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512), status in statuses()) {
+            let _ = error_message(&body);
+            let _ = page_answer(response(status, body.clone(), &[]), "t", true);
+            let _ = token_answer(response(status, body, &[]), "t", true);
+        }
+    }
+
+    #[test]
+    fn a_cut_page_is_never_a_page() {
+        for prefix in prefixes(&users()) {
+            let answer = page_answer(response(200, prefix, &[]), "t", false);
+            assert!(matches!(answer, Attempt::Retry { .. } | Attempt::Fail(_)));
+        }
+    }
+
+    /// Regression: `expires_in: u64::MAX` overflowed `Instant` and panicked.
+    #[test]
+    fn an_absurd_token_lifetime_is_accepted_and_capped() {
+        let body = br#"{"access_token":"xx","expires_in":18446744073709551615}"#.to_vec();
+        let Attempt::Done(t) = token_answer(response(200, body, &[]), "t", true) else {
+            panic!("a token with a huge lifetime is still a token")
+        };
+        assert!(t.renew_at <= Instant::now() + crate::paging::MAX_TOKEN_LIFETIME);
     }
 }

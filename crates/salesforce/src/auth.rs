@@ -432,3 +432,116 @@ impl LoginHost {
         }
     }
 }
+
+/// Fuzz-style properties for the token endpoint's answers: never a panic, and a response
+/// that is missing a required field is refused rather than filled with defaults.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::wire::robustness::{apply, config, lossy_json, mutation, prefixes};
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn token() -> Value {
+        json!({
+            "access_token": "00D!AQ0AQ",
+            "refresh_token": "5Aep861",
+            "signature": "CMJ4l+CCaPQiKjoOEwEig9H4wqhpuLSk4J2urAe+fVg=",
+            "scope": "refresh_token api",
+            "instance_url": "https://acme.my.salesforce.com",
+            "id": "https://login.salesforce.com/id/00Dxx0000001gPL/005xx000001Sv6A",
+            "token_type": "Bearer",
+            "issued_at": "1278448101416"
+        })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn token_responses_are_whole_or_refused(m in mutation()) {
+            let body = apply(&token(), &m);
+            if let Ok(t) = serde_json::from_slice::<TokenResponse>(&body) {
+                // (A body deeper than `Value` allows, in a skipped field, has no oracle here.)
+                let Some(v) = lossy_json(&body) else { return Ok(()) };
+                for required in ["access_token", "instance_url", "id"] {
+                    prop_assert!(v[required].is_string(), "{required} accepted from {v}");
+                }
+                if let Some((org, user)) = t.ids() {
+                    prop_assert!(!org.is_empty() && !user.is_empty());
+                    prop_assert!(t.id.contains(&org) && t.id.contains(&user));
+                }
+                let _ = t.issued_at();
+            }
+        }
+
+        #[test]
+        fn identity_urls_and_issue_times_never_panic(id in any::<String>(), issued in any::<String>()) {
+            let t = TokenResponse {
+                access_token: String::new(),
+                refresh_token: None,
+                instance_url: String::new(),
+                id,
+                issued_at: Some(issued),
+                signature: None,
+            };
+            if let Some((org, user)) = t.ids() {
+                prop_assert!(!org.is_empty() && !user.is_empty());
+            }
+            let _ = t.issued_at();
+        }
+
+        #[test]
+        fn issue_times_accept_any_in_range_integer(ms in any::<i64>()) {
+            let t = TokenResponse {
+                access_token: String::new(),
+                refresh_token: None,
+                instance_url: String::new(),
+                id: String::new(),
+                issued_at: Some(ms.to_string()),
+                signature: None,
+            };
+            prop_assert_eq!(t.issued_at(), Timestamp::from_millisecond(ms).ok());
+        }
+
+        #[test]
+        fn signatures_of_any_shape_never_verify_by_accident(
+            secret in any::<String>(), id in any::<String>(), issued in any::<String>(), sig in any::<String>(),
+        ) {
+            let secret = SecretString::new(secret);
+            // Random text is (overwhelmingly) not the HMAC; what matters is no panic.
+            let _ = verify_signature(&secret, &id, &issued, &sig);
+        }
+
+        #[test]
+        fn oauth_error_bodies_never_panic(m in mutation()) {
+            let valid = json!({"error": "invalid_grant", "error_description": "expired access/refresh token"});
+            if let Ok(e) = serde_json::from_slice::<OAuthErrorBody>(&apply(&valid, &m)) {
+                let _ = auth_action("refresh-token", &e.error, &e.error_description);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_token_response_is_never_read() {
+        for prefix in prefixes(&token()) {
+            assert!(serde_json::from_slice::<TokenResponse>(&prefix).is_err());
+        }
+    }
+
+    #[test]
+    fn a_matching_signature_still_verifies() {
+        let secret = SecretString::new("s3cret");
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(b"https://x/id/o/u1278448101416");
+        let sig = STANDARD.encode(mac.finalize().into_bytes());
+        assert_eq!(
+            verify_signature(&secret, "https://x/id/o/u", "1278448101416", &sig),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signature(&secret, "https://x/id/o/u", "1278448101417", &sig),
+            Err(())
+        );
+    }
+}

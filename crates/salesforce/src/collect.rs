@@ -365,7 +365,9 @@ pub(crate) async fn oauth_grants(rest: &Rest, cap: u32) -> Result<Vec<OAuthGrant
             return Ok(r.records.into_iter().map(OAuthGrant::from).collect());
         }
     }
-    let mut out: Vec<OAuthGrant> = Vec::with_capacity(count.total_size as usize);
+    // `totalSize` is the server's word: sized from it unchecked, a hostile or corrupt
+    // count (e.g. u64::MAX) would abort on allocation.
+    let mut out: Vec<OAuthGrant> = Vec::with_capacity(count.total_size.min(65_536) as usize);
     let mut window: Option<Timestamp> = None;
     let mut seen_in_window = 0usize;
     loop {
@@ -688,4 +690,217 @@ async fn from_health_check(
         profiles_with_login_ip_ranges: Vec::new(),
         raw,
     }))
+}
+
+/// Fuzz-style properties for query pages and their records: a page that parses is complete
+/// (every record of the body, the server's counts), anything else is an error, never a panic.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::rest::Page;
+    use crate::wire::robustness::{Count, apply, config, mutation, prefixes};
+    use proptest::prelude::*;
+    use serde::de::DeserializeOwned;
+    use serde_json::{Value, json};
+
+    fn page(records: Vec<Value>) -> Value {
+        json!({
+            "totalSize": records.len(),
+            "done": false,
+            "nextRecordsUrl": "/services/data/v62.0/query/01gxx-2000",
+            "records": records,
+        })
+    }
+
+    fn attributes(kind: &str) -> Value {
+        json!({"type": kind, "url": format!("/services/data/v62.0/sobjects/{kind}/x")})
+    }
+
+    fn users() -> Value {
+        page(vec![
+            json!({"attributes": attributes("User"), "Id": "005A", "Username": "ada@acme.com", "Email": "ada@acme.com",
+                "IsActive": true, "UserType": "Standard", "FederationIdentifier": "ada@idp.example", "ProfileId": "00eA",
+                "Profile": {"attributes": attributes("Profile"), "Name": "System Administrator"},
+                "UserRole": null, "LastLoginDate": "2023-07-23T16:18:23.000+0000", "CreatedDate": "2020-01-02T03:04:05.000+0000"}),
+            json!({"attributes": attributes("User"), "Id": "005B", "Username": "bob@acme.com", "Email": null,
+                "IsActive": false, "UserType": null, "FederationIdentifier": null, "ProfileId": null,
+                "Profile": null, "UserRole": {"Name": "CEO"}, "LastLoginDate": null, "CreatedDate": null}),
+        ])
+    }
+
+    fn tokens() -> Value {
+        page(vec![
+            json!({"attributes": attributes("OauthToken"), "AppName": "Data Loader", "UserId": "005A",
+            "CreatedDate": "2023-07-23T16:18:23.000+0000", "LastUsedDate": null, "UseCount": 12}),
+        ])
+    }
+
+    fn audit() -> Value {
+        page(vec![
+            json!({"attributes": attributes("SetupAuditTrail"), "Id": "0YmA", "Action": "changedPassword",
+            "Section": "Manage Users", "Display": "Changed password", "CreatedDate": "2024-02-29T12:00:00.000+0000",
+            "CreatedById": "005A", "CreatedBy": {"Username": "ada@acme.com"}, "DelegateUser": ""}),
+        ])
+    }
+
+    fn crons() -> Value {
+        page(vec![
+            json!({"attributes": attributes("CronTrigger"), "Id": "08eA",
+            "CronJobDetail": {"Name": "Weekly Export", "JobType": "1"}, "State": "WAITING",
+            "NextFireTime": "2024-03-01T00:00:00.000+0000", "PreviousFireTime": null,
+            "CreatedDate": "2024-01-01T00:00:00.000+0000", "CreatedById": "005A", "CreatedBy": null}),
+        ])
+    }
+
+    fn assignments() -> Value {
+        page(vec![
+            json!({"attributes": attributes("PermissionSetAssignment"), "AssigneeId": "005A",
+            "PermissionSetGroupId": null, "PermissionSet": {"Name": "X_Admin", "Label": "Admin", "IsOwnedByProfile": false,
+            "PermissionsModifyAllData": true, "PermissionsViewAllData": true}}),
+        ])
+    }
+
+    fn others() -> Vec<Value> {
+        vec![
+            page(vec![json!({"Id": "00DA", "IsSandbox": false})]),
+            page(vec![
+                json!({"Id": "00eA", "Name": "Standard User", "PermissionsModifyAllData": false}),
+            ]),
+            page(vec![json!({"UserId": "005A"})]),
+            page(vec![
+                json!({"Id": "0PGA", "DeveloperName": "Admins", "MasterLabel": null}),
+            ]),
+            page(vec![
+                json!({"Setting": "Lock sessions", "OrgValue": "Enabled", "OrgValueRaw": "true", "RiskType": "MEETS_STANDARD"}),
+            ]),
+        ]
+    }
+
+    /// The page fields as the body states them, read independently of [`Page`].
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Stated {
+        total_size: Value,
+        done: Value,
+        #[serde(default)]
+        next_records_url: Option<Value>,
+        records: Count,
+    }
+
+    /// Parses `body` as a page of `T`; an accepted page must carry everything the body said.
+    fn check<T: DeserializeOwned>(body: &[u8]) -> Result<(), TestCaseError> {
+        if let Ok(p) = serde_json::from_slice::<Page<T>>(body) {
+            let stated: Stated = serde_json::from_str(&String::from_utf8_lossy(body))
+                .expect("an accepted page has the page fields");
+            prop_assert_eq!(Some(p.records.len()), stated.records.0);
+            prop_assert_eq!(Some(p.total_size), stated.total_size.as_u64());
+            prop_assert_eq!(Some(p.done), stated.done.as_bool());
+            let next = stated.next_records_url.as_ref().and_then(Value::as_str);
+            prop_assert_eq!(p.next_records_url.as_deref(), next);
+        }
+        Ok(())
+    }
+
+    /// Every record type, so a type that is accepted by one row struct but not another is
+    /// still exercised by each.
+    fn check_all(body: &[u8]) -> Result<(), TestCaseError> {
+        check::<UserRow>(body)?;
+        check::<TokenRow>(body)?;
+        check::<AuditRow>(body)?;
+        check::<CronRow>(body)?;
+        check::<AssignmentRow>(body)?;
+        check::<OrgRow>(body)?;
+        check::<ProfileRow>(body)?;
+        check::<FrozenRow>(body)?;
+        check::<GroupRow>(body)?;
+        check::<RiskRow>(body)?;
+        check::<Value>(body)
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            check_all(&body)?;
+        }
+
+        #[test]
+        fn user_pages_are_whole_or_refused(m in mutation()) {
+            check::<UserRow>(&apply(&users(), &m))?;
+        }
+
+        #[test]
+        fn oauth_token_pages_are_whole_or_refused(m in mutation()) {
+            let body = apply(&tokens(), &m);
+            check::<TokenRow>(&body)?;
+            if let Ok(p) = serde_json::from_slice::<Page<TokenRow>>(&body) {
+                // Hostile UseCount (negative, 1e300) saturates instead of panicking.
+                let _: Vec<OAuthGrant> = p.records.into_iter().map(OAuthGrant::from).collect();
+            }
+        }
+
+        #[test]
+        fn audit_pages_are_whole_or_refused(m in mutation()) {
+            check::<AuditRow>(&apply(&audit(), &m))?;
+        }
+
+        #[test]
+        fn cron_pages_are_whole_or_refused(m in mutation()) {
+            check::<CronRow>(&apply(&crons(), &m))?;
+        }
+
+        #[test]
+        fn assignment_pages_are_whole_or_refused(m in mutation()) {
+            check::<AssignmentRow>(&apply(&assignments(), &m))?;
+        }
+
+        #[test]
+        fn other_pages_are_whole_or_refused(which in 0usize..5, m in mutation()) {
+            check_all(&apply(&others()[which], &m))?;
+        }
+
+        #[test]
+        fn health_check_values_never_panic(v in any::<String>()) {
+            let _ = truthy(&v);
+            let _ = full_name(&v);
+        }
+    }
+
+    #[test]
+    fn a_cut_page_is_never_read() {
+        for valid in [users(), tokens(), audit(), crons(), assignments()] {
+            for prefix in prefixes(&valid) {
+                assert!(serde_json::from_slice::<Page<Value>>(&prefix).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_datetime_in_one_record_refuses_the_whole_page() {
+        let mut body = users();
+        body["records"][1]["CreatedDate"] = json!("yesterday");
+        let err = serde_json::from_slice::<Page<UserRow>>(&serde_json::to_vec(&body).unwrap())
+            .unwrap_err();
+        assert!(err.is_data(), "{err}");
+        assert!(
+            err.to_string()
+                .contains("not a Salesforce datetime: yesterday"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn extreme_use_counts_saturate() {
+        let row = |n: f64| TokenRow {
+            app_name: None,
+            user_id: "005A".into(),
+            created_date: Timestamp::UNIX_EPOCH,
+            last_used_date: None,
+            use_count: Some(n),
+        };
+        assert_eq!(OAuthGrant::from(row(-5.0)).use_count, 0);
+        assert_eq!(OAuthGrant::from(row(1e300)).use_count, u64::MAX);
+        assert_eq!(OAuthGrant::from(row(f64::NAN)).use_count, 0);
+    }
 }

@@ -253,3 +253,135 @@ mod tests {
         assert_eq!(parse_response(b"<html><body>busy</body></html>"), None);
     }
 }
+
+/// Fuzz-style properties: any SOAP body gives `None` or a whole answer, never a panic.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use crate::wire::robustness::config;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    const VALID: &str = r#"<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><readMetadataResponse><result><records><fullName>Security</fullName><sessionSettings><lockSessionsToIp>true</lockSessionsToIp></sessionSettings></records><records><fullName>Admin</fullName><loginIpRanges><startAddress>1.1.1.1</startAddress></loginIpRanges></records></result></readMetadataResponse></soapenv:Body></soapenv:Envelope>"#;
+
+    /// Fragments a hostile or broken server might put anywhere in the body.
+    const FRAGMENTS: &[&str] = &[
+        "<records>",
+        "</records>",
+        "<records/>",
+        "<a>x</b>",
+        "&#0;",
+        "&#xFFFFFFFF;",
+        "&nosuch;",
+        "&amp;&lt;",
+        "<![CDATA[x]]>",
+        "<!-- c -->",
+        "<?pi x?>",
+        "<!DOCTYPE x [<!ENTITY a 'b'>]>",
+        "\u{0}",
+        "\u{202e}é😀",
+        "<soapenv:Fault><faultcode>sf:X</faultcode></soapenv:Fault>",
+        "<faultcode>a:b:c</faultcode>",
+        "</soapenv:Body>",
+        "<x:y:z>",
+        "<>",
+        "</>",
+    ];
+
+    fn body_mutation() -> impl Strategy<Value = Vec<u8>> {
+        let valid = VALID.as_bytes();
+        prop_oneof![
+            (any::<Index>(), prop::sample::select(FRAGMENTS)).prop_map(move |(i, f)| {
+                let mut b = valid.to_vec();
+                let at = i.index(b.len() + 1);
+                b.splice(at..at, f.bytes());
+                b
+            }),
+            (any::<Index>(), any::<u8>()).prop_map(move |(i, x)| {
+                let mut b = valid.to_vec();
+                let at = i.index(b.len());
+                b[at] = x;
+                b
+            }),
+            (any::<Index>(), any::<Index>()).prop_map(move |(a, z)| {
+                // A stretch of the body cut out.
+                let (a, z) = (a.index(valid.len()), z.index(valid.len()));
+                let (a, z) = (a.min(z), a.max(z));
+                [&valid[..a], &valid[z..]].concat()
+            }),
+        ]
+    }
+
+    fn check_sane(body: &[u8], parsed: Option<SoapBody>) -> Result<(), TestCaseError> {
+        if let Some(SoapBody::Records(records)) = parsed {
+            let opened = body.windows(8).filter(|w| w == b"<records").count();
+            prop_assert!(
+                records.len() <= opened,
+                "{} records from {opened} tags",
+                records.len()
+            );
+            for r in &records {
+                for (path, _) in &r.fields {
+                    prop_assert!(!path.starts_with('/') && !path.ends_with('/'), "{path}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..1024)) {
+            let parsed = parse_response(&body);
+            check_sane(&body, parsed)?;
+        }
+
+        #[test]
+        fn xml_like_text_never_panics(body in "(<[a-zA-Z:/]{0,8}>|[a-z&;#0-9 ]{0,6}){0,40}") {
+            let parsed = parse_response(body.as_bytes());
+            check_sane(body.as_bytes(), parsed)?;
+        }
+
+        #[test]
+        fn mutated_responses_are_whole_or_refused(body in body_mutation()) {
+            let parsed = parse_response(&body);
+            check_sane(&body, parsed)?;
+        }
+    }
+
+    #[test]
+    fn a_response_cut_anywhere_is_refused() {
+        let valid = VALID.as_bytes();
+        for n in 0..valid.len() {
+            assert_eq!(parse_response(&valid[..n]), None, "cut at {n}");
+        }
+        assert!(matches!(parse_response(valid), Some(SoapBody::Records(r)) if r.len() == 2));
+    }
+
+    #[test]
+    fn deep_nesting_inside_a_record_is_read_without_overflow() {
+        let depth = 20_000;
+        let body = format!(
+            r#"<e:Envelope xmlns:e="s"><e:Body><r><records>{}v{}</records></r></e:Body></e:Envelope>"#,
+            "<n>".repeat(depth),
+            "</n>".repeat(depth)
+        );
+        let Some(SoapBody::Records(r)) = parse_response(body.as_bytes()) else {
+            panic!("a deep but well-formed record is still a record")
+        };
+        assert_eq!(r[0].fields.len(), 1);
+        assert_eq!(r[0].fields[0].0.matches('n').count(), depth);
+    }
+
+    #[test]
+    fn non_utf8_text_is_refused() {
+        let body = VALID.replace("Security", "Sec\u{1}urity").into_bytes();
+        let body: Vec<u8> = body
+            .iter()
+            .map(|&b| if b == 1 { 0xff } else { b })
+            .collect();
+        assert_eq!(parse_response(&body), None);
+    }
+}

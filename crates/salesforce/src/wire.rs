@@ -144,3 +144,350 @@ mod tests {
         assert!(!looks_like_html(b"[{}]"));
     }
 }
+
+/// Fuzz-style properties for the wire parsers, and the JSON mutation helpers the other
+/// modules' robustness tests share: hostile input must give `None`/`Err`, never a panic.
+#[cfg(test)]
+pub(crate) mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use serde_json::{Value, json};
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Key(String),
+        At(usize),
+    }
+
+    /// Every node of `v` as a path from the root (the root is the empty path).
+    fn paths(v: &Value) -> Vec<Vec<Step>> {
+        fn walk(v: &Value, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+            out.push(at.clone());
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        at.push(Step::Key(k.clone()));
+                        walk(c, at, out);
+                        at.pop();
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        at.push(Step::At(i));
+                        walk(c, at, out);
+                        at.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(v, &mut Vec::new(), &mut out);
+        out
+    }
+
+    fn node<'a>(v: &'a mut Value, path: &[Step]) -> &'a mut Value {
+        path.iter().fold(v, |v, s| match s {
+            Step::Key(k) => &mut v[k.as_str()],
+            Step::At(i) => &mut v[*i],
+        })
+    }
+
+    fn nested(depth: usize) -> Value {
+        (0..depth).fold(Value::Null, |v, _| Value::Array(vec![v]))
+    }
+
+    /// A hostile stand-in for a node: wrong types, extreme numbers, odd strings, deep nesting.
+    fn replacement(kind: u8, old: &Value) -> Value {
+        match kind % 16 {
+            0 => Value::Null,
+            1 => json!(true),
+            2 => json!(u64::MAX),
+            3 => json!(i64::MIN),
+            4 => json!(1e300),
+            5 => json!(-0.5),
+            6 => json!(""),
+            7 => json!("\u{0}\u{202e}é😀\u{fffd}\n<html>"),
+            8 => Value::String("x".repeat(70_000)),
+            9 => json!([old]),
+            10 => json!({ "k": old }),
+            11 => nested(300),
+            12 => nested(100),
+            13 => json!({}),
+            14 => json!([]),
+            _ => json!("2023-07-23T16:18:23.000+0000"),
+        }
+    }
+
+    /// One structured change to a valid response.
+    #[derive(Debug, Clone)]
+    pub(crate) enum Mutation {
+        /// Replace a node with a hostile value.
+        Replace(Index, u8),
+        /// Drop a field (or array element).
+        Remove(Index),
+        /// Add an unknown field to an object (or repeat an array element).
+        Extra(Index),
+        /// Cut the serialized body short.
+        Truncate(Index),
+        /// Overwrite one byte (often making the body non-UTF-8 or non-JSON).
+        Byte(Index, u8),
+        /// Insert raw bytes anywhere.
+        Splice(Index, Vec<u8>),
+    }
+
+    pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            3 => (any::<Index>(), any::<u8>()).prop_map(|(i, k)| Mutation::Replace(i, k)),
+            1 => any::<Index>().prop_map(Mutation::Remove),
+            1 => any::<Index>().prop_map(Mutation::Extra),
+            1 => any::<Index>().prop_map(Mutation::Truncate),
+            1 => (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::Byte(i, b)),
+            1 => (any::<Index>(), prop::collection::vec(any::<u8>(), 1..16))
+                .prop_map(|(i, b)| Mutation::Splice(i, b)),
+        ]
+    }
+
+    /// `valid` with `m` applied, serialized.
+    pub(crate) fn apply(valid: &Value, m: &Mutation) -> Vec<u8> {
+        let bytes = serde_json::to_vec(valid).expect("a Value serializes");
+        let all = paths(valid);
+        let mut v = valid.clone();
+        match m {
+            Mutation::Replace(i, kind) => {
+                let n = node(&mut v, i.get::<Vec<Step>>(&all));
+                *n = replacement(*kind, n);
+            }
+            Mutation::Remove(i) => {
+                let path = i.get::<Vec<Step>>(&all);
+                if let Some((last, parent)) = path.split_last() {
+                    match (node(&mut v, parent), last) {
+                        (Value::Object(o), Step::Key(k)) => drop(o.remove(k)),
+                        (Value::Array(a), Step::At(n)) => drop(a.remove(*n)),
+                        _ => {}
+                    }
+                } else {
+                    v = Value::Null;
+                }
+            }
+            Mutation::Extra(i) => match node(&mut v, i.get::<Vec<Step>>(&all)) {
+                Value::Object(o) => drop(o.insert("unexpectedExtra".into(), json!([1, {}]))),
+                Value::Array(a) if !a.is_empty() => a.push(a[0].clone()),
+                _ => {}
+            },
+            Mutation::Truncate(i) => return bytes[..i.index(bytes.len())].to_vec(),
+            Mutation::Byte(i, b) => {
+                let mut bytes = bytes;
+                let at = i.index(bytes.len());
+                bytes[at] = *b;
+                return bytes;
+            }
+            Mutation::Splice(i, extra) => {
+                let mut bytes = bytes;
+                let at = i.index(bytes.len() + 1);
+                bytes.splice(at..at, extra.iter().copied());
+                return bytes;
+            }
+        }
+        serde_json::to_vec(&v).expect("a Value serializes")
+    }
+
+    /// `body` as a JSON tree. Lossy, because `serde_json` does not check UTF-8 inside the
+    /// strings of fields a typed parse skips, so such a body is accepted there (harmlessly:
+    /// the skipped text is never used) while a strict `Value` parse would refuse it.
+    pub(crate) fn lossy_json(body: &[u8]) -> Option<Value> {
+        serde_json::from_str(&String::from_utf8_lossy(body)).ok()
+    }
+
+    /// The element count of a JSON array, `None` for any other value. Nested values are
+    /// skipped the way typed parses skip unknown fields: without `Value`'s depth limit.
+    #[derive(Debug, PartialEq)]
+    pub(crate) struct Count(pub Option<usize>);
+
+    impl<'de> serde::Deserialize<'de> for Count {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+            struct Counter;
+            impl<'de> Visitor<'de> for Counter {
+                type Value = Count;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("any JSON value")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+                    let mut n = 0;
+                    while seq.next_element::<IgnoredAny>()?.is_some() {
+                        n += 1;
+                    }
+                    Ok(Count(Some(n)))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Count(None))
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<Count, E> {
+                    Ok(Count(None))
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Count, E> {
+                    Ok(Count(None))
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Count, E> {
+                    Ok(Count(None))
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Count, E> {
+                    Ok(Count(None))
+                }
+                fn visit_str<E>(self, _: &str) -> Result<Count, E> {
+                    Ok(Count(None))
+                }
+                fn visit_unit<E>(self) -> Result<Count, E> {
+                    Ok(Count(None))
+                }
+            }
+            d.deserialize_any(Counter)
+        }
+    }
+
+    /// Every strict prefix of `valid`'s serialization.
+    pub(crate) fn prefixes(valid: &Value) -> Vec<Vec<u8>> {
+        let bytes = serde_json::to_vec(valid).expect("a Value serializes");
+        (0..bytes.len()).map(|n| bytes[..n].to_vec()).collect()
+    }
+
+    /// Test case counts stay modest so `cargo test` is quick; `PROPTEST_CASES` raises them.
+    pub(crate) fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(256),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn error_body() -> Value {
+        json!([{ "message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID", "fields": ["Id"] }])
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Dated {
+        #[serde(default, deserialize_with = "opt_datetime")]
+        maybe: Option<Timestamp>,
+        #[serde(deserialize_with = "datetime")]
+        always: Timestamp,
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn datetime_never_panics_on_any_text(s in any::<String>()) {
+            if let Some(t) = parse_datetime(&s) {
+                let _ = soql_datetime(t);
+                prop_assert!(floor_second(t) <= t);
+            }
+        }
+
+        #[test]
+        fn datetime_accepts_exactly_the_valid_component_ranges(
+            y in 0i32..=12_000, mo in 0u8..=13, d in 0u8..=32, h in 0u8..=25, mi in 0u8..=61,
+            s in 0u8..=61, ms in 0u16..=999, minus in any::<bool>(), oh in 0u8..=30, om in 0u8..=61,
+        ) {
+            let sign = if minus { '-' } else { '+' };
+            let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}{sign}{oh:02}{om:02}");
+            let parsed = parse_datetime(&text);
+            let plainly_valid = (2..=9998).contains(&y) && (1..=12).contains(&mo) && (1..=28).contains(&d)
+                && h < 24 && mi < 60 && s < 60 && oh < 18 && om < 60;
+            if plainly_valid {
+                let t = parsed.expect("a well-formed datetime parses");
+                let local = jiff::civil::datetime(y as i16, mo as i8, d as i8, h as i8, mi as i8, s as i8, i32::from(ms) * 1_000_000);
+                let offset = i32::from(oh) * 3600 + i32::from(om) * 60;
+                let offset = jiff::tz::Offset::from_seconds(if minus { -offset } else { offset }).unwrap();
+                prop_assert_eq!(t, local.to_zoned(offset.to_time_zone()).unwrap().timestamp());
+            }
+            let impossible = mo == 0 || mo > 12 || d == 0 || d > 31 || h > 23 || mi > 59;
+            if impossible {
+                prop_assert!(parsed.is_none(), "{text} parsed as {parsed:?}");
+            }
+        }
+
+        #[test]
+        fn datetime_fields_in_json_never_panic(m in mutation()) {
+            let valid = json!({ "maybe": "2023-07-23T16:18:23.000+0000", "always": "2024-02-29T23:59:59Z" });
+            let _ = serde_json::from_slice::<Dated>(&apply(&valid, &m));
+        }
+
+        #[test]
+        fn limit_info_never_panics_on_any_text(s in any::<String>()) {
+            if let Some((used, limit)) = parse_limit_info(&s) {
+                prop_assert!(s.to_ascii_lowercase().contains("api-usage"));
+                prop_assert!(s.contains(&used.to_string()) && s.contains(&limit.to_string()));
+            }
+        }
+
+        #[test]
+        fn limit_info_reads_any_figures_in_any_position(
+            used in any::<u64>(), limit in any::<u64>(), before in any::<bool>(),
+            noise in "[a-z-]{1,12}=[0-9]{1,25}/[0-9a-z()=]{1,25}",
+        ) {
+            let pair = format!("api-usage={used}/{limit}");
+            let header = if before { format!("{noise}; {pair}") } else { format!("{pair};{noise}") };
+            prop_assert_eq!(parse_limit_info(&header), Some((used, limit)));
+        }
+
+        #[test]
+        fn limit_info_refuses_out_of_range_or_signed_figures(
+            big in "[1-9][0-9]{20,40}", small in any::<u64>(), neg in any::<bool>(),
+        ) {
+            let header = if neg { format!("api-usage=-{small}/{small}") } else { format!("api-usage={big}/{small}") };
+            prop_assert_eq!(parse_limit_info(&header), None);
+        }
+
+        #[test]
+        fn error_body_never_panics_on_any_bytes(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_error_body(&body);
+            let _ = looks_like_html(&body);
+        }
+
+        #[test]
+        fn error_body_is_read_whole_or_not_at_all(m in mutation()) {
+            let body = apply(&error_body(), &m);
+            if let Some((code, message)) = parse_error_body(&body) {
+                // Whatever was accepted is really in the body: never a made-up default code.
+                // (A body deeper than `Value` allows, in a skipped field, has no oracle here.)
+                let Some(v) = lossy_json(&body) else { return Ok(()) };
+                // The error is the list's first element or the body itself, and serde also reads
+                // a struct from its positional form, `["CODE", "message"]`.
+                let stated = |e: &Value| {
+                    let (c, m) = match e {
+                        Value::Array(fields) => (fields.first(), fields.get(1)),
+                        object => (object.get("errorCode"), object.get("message")),
+                    };
+                    let m = m.and_then(Value::as_str).unwrap_or("").trim().to_string();
+                    (c.and_then(Value::as_str).map(str::to_string), m)
+                };
+                let candidates = [v.as_array().and_then(|a| a.first()), Some(&v)];
+                prop_assert!(
+                    candidates.into_iter().flatten().map(stated).any(|s| s == (Some(code.clone()), message.clone())),
+                    "{:?} from {}", (code, message), v
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_error_body_is_never_read() {
+        for prefix in prefixes(&error_body()) {
+            assert_eq!(parse_error_body(&prefix), None, "{prefix:?}");
+        }
+    }
+
+    #[test]
+    fn html_sniffing_survives_a_multibyte_character_across_the_cut() {
+        let mut body = vec![b' '; 255];
+        body.extend("é<html>".as_bytes());
+        assert!(!looks_like_html(&body));
+    }
+}
