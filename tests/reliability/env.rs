@@ -413,6 +413,9 @@ impl Env {
     }
 }
 
+/// (status, reason, message) of a Ready condition.
+pub type ReadyView = (String, String, String);
+
 pub fn condition(o: &SalesforceIntegration, type_: &str) -> Option<Condition> {
     o.status
         .as_ref()?

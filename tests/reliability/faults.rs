@@ -4,7 +4,7 @@
 //! client's retries absorb end Ready=True with no finding written.
 
 use idgap_sim::faults::{Fault, FaultRule};
-use idgap_sim::idp::Directory;
+use idgap_sim::idp::{Directory, jumpcloud};
 use idgap_sim::salesforce::RequestCounts;
 use std::time::Duration;
 
@@ -404,5 +404,83 @@ async fn shrinking_directory_keeps_findings_and_recovers() {
         "True"
     );
     expect_clean_sync(&env, "after-restore-2b", &findings).await;
+    env.finish().await;
+}
+
+/// Reads the directory with `token`; returns the IdP's Ready condition and how many user
+/// list requests reached the simulator (faulted ones included).
+async fn idp_sync_counted(env: &Env, token: &str) -> (crate::env::ReadyView, u64) {
+    let before = env.jc.requests().users;
+    let idp = env.sync_idp_now(token).await;
+    let ready = idp_condition(&idp, "Ready").unwrap();
+    (
+        (ready.status, ready.reason, ready.message),
+        env.jc.requests().users - before,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_faults_keep_findings_and_recover() {
+    let (env, findings) = synced_env("rel-idpfault", false).await;
+    let (ready, clean) = idp_sync_counted(&env, "idp-clean").await;
+    assert_eq!((ready.0.as_str(), ready.1.as_str()), ("True", "Succeeded"));
+
+    // A 503 burst: retried, read in full.
+    env.jc
+        .faults()
+        .push(FaultRule::new("/api/systemusers", jumpcloud::status_fault(503)).times(2));
+    let (ready, requests) = idp_sync_counted(&env, "idp-burst").await;
+    assert_eq!((ready.0.as_str(), ready.1.as_str()), ("True", "Succeeded"));
+    assert_eq!(requests, clean + 2, "two answers were 503");
+    expect_clean_sync(&env, "after-idp-burst", &findings).await;
+
+    // Persistent 503s, then answers slower than the timeout: the directory sync fails with
+    // a Warning, the integration keeps the IdP rules' findings; then it recovers.
+    for (case, fault, in_message) in [
+        ("idp-503", jumpcloud::status_fault(503), "503"),
+        (
+            "idp-slow",
+            Fault::Delay(Duration::from_secs(2)),
+            "timed out",
+        ),
+    ] {
+        let (warnings, _) = env.warnings("Unreachable").await;
+        env.jc
+            .faults()
+            .push(FaultRule::new("/api/systemusers", fault).times(10_000));
+        let (ready, _) = idp_sync_counted(&env, case).await;
+        assert_eq!(
+            (ready.0.as_str(), ready.1.as_str()),
+            ("False", "Unreachable"),
+            "{case}: {}",
+            ready.2
+        );
+        assert!(ready.2.contains(in_message), "{case}: {}", ready.2);
+        env.wait_warning("Unreachable", warnings).await;
+        let writes = env.writes();
+        let obj = env.sync_now(NAME, &format!("{case}-integration")).await;
+        let synced = condition(&obj, "IdentityProvidersSynced").unwrap();
+        assert_eq!(
+            (synced.status.as_str(), synced.reason.as_str()),
+            ("False", "IdentityProviderFailed"),
+            "{case}"
+        );
+        assert_eq!(
+            env.finding_versions().await,
+            findings,
+            "{case}: findings kept"
+        );
+        assert_eq!(env.writes(), writes, "{case}: no finding written");
+
+        env.jc.faults().clear();
+        let (ready, _) = idp_sync_counted(&env, &format!("{case}-cleared")).await;
+        assert_eq!((ready.0.as_str(), ready.1.as_str()), ("True", "Succeeded"));
+        let obj = env.sync_now(NAME, &format!("{case}-recovered")).await;
+        assert_eq!(
+            condition(&obj, "IdentityProvidersSynced").unwrap().status,
+            "True"
+        );
+        expect_clean_sync(&env, &format!("{case}-recovered-again"), &findings).await;
+    }
     env.finish().await;
 }
