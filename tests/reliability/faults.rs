@@ -171,13 +171,12 @@ async fn expect_fault_then_recovery(
         condition(&obj, "Stalled").is_none(),
         "{case}: it may come back"
     );
+    // Which concurrent query fails first varies, and a backoff retry may have rewritten
+    // the status since; the Event keeps its first note: it names the same fault.
     let notes = env.wait_warning(reason, warnings).await;
     if warnings == 0 {
-        assert_eq!(
-            notes,
-            std::slice::from_ref(&ready.message),
-            "{case}: the Event says what the status says"
-        );
+        assert_eq!(notes.len(), 1, "{case}: {notes:?}");
+        assert!(notes[0].contains(in_message), "{case}: {notes:?}");
     }
     assert_eq!(
         env.finding_versions().await,
