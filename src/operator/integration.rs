@@ -379,10 +379,11 @@ async fn sync(
     let http = ctx.http.fresh_counter();
     let scanned = pipeline::scan(&http, &plan, &directories, now).await;
     ctx.metrics.api_requests("salesforce", http.requests());
-    let scan = scanned?;
-    if let Some(token) = &scan.sync.rotated_refresh_token {
+    // Store a rotated refresh token even when the sync then failed: the old one is dead.
+    if let Some(token) = plan.salesforce.rotation.take() {
         rotate_refresh_token(obj, &secret_api, token.expose(), ctx).await;
     }
+    let scan = scanned?;
     let view = view_of(&scan.detection);
     // Build (pure).
     let owner = Owner {

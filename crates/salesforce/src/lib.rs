@@ -108,6 +108,24 @@ pub struct SalesforceConfig {
     pub oauth_token_cap: u32,
     pub health_check_labels: HealthCheckLabels,
     pub enforce_ip_ranges_field: String,
+    /// Receives a refresh token Salesforce rotated to, as soon as the sync ends — also when
+    /// it ends in an error, because the old token is dead either way.
+    pub rotation: RotationSlot,
+}
+
+/// Where a sync leaves a rotated refresh token for its caller to store.
+#[derive(Debug, Clone, Default)]
+pub struct RotationSlot(Arc<std::sync::Mutex<Option<SecretString>>>);
+
+impl RotationSlot {
+    /// The rotated token, if a sync left one since the last `take`.
+    pub fn take(&self) -> Option<SecretString> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn put(&self, token: SecretString) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
+    }
 }
 
 impl SalesforceConfig {
@@ -123,6 +141,7 @@ impl SalesforceConfig {
             oauth_token_cap: DEFAULT_OAUTH_TOKEN_CAP,
             health_check_labels: HealthCheckLabels::default(),
             enforce_ip_ranges_field: DEFAULT_ENFORCE_IP_RANGES_FIELD.into(),
+            rotation: RotationSlot::default(),
         }
     }
 }
@@ -156,9 +175,24 @@ fn normalize_version(v: &str) -> String {
 
 /// Reads the whole snapshot. Either every required part is read completely, or the sync
 /// fails; optional parts that the integration user cannot read become `gaps`.
+///
+/// A refresh token rotated during the sync is in the outcome, and also left in
+/// `config.rotation` whether or not the sync succeeded.
 pub async fn sync(http: &Http, config: &SalesforceConfig) -> Result<SyncOutcome, SyncError> {
-    let read_at = Timestamp::now();
     let auth = Arc::new(Authenticator::new(http, config)?);
+    let result = read(http, config, auth.clone()).await;
+    if let Some(token) = auth.rotated_refresh_token() {
+        config.rotation.put(token);
+    }
+    result
+}
+
+async fn read(
+    http: &Http,
+    config: &SalesforceConfig,
+    auth: Arc<Authenticator>,
+) -> Result<SyncOutcome, SyncError> {
+    let read_at = Timestamp::now();
     let rest = Rest {
         http: http.clone(),
         auth: auth.clone(),

@@ -80,6 +80,46 @@ async fn refresh_token_rotation_returns_the_new_token_and_the_old_one_dies() {
 }
 
 #[tokio::test]
+async fn a_sync_that_fails_after_rotation_still_hands_over_the_new_token() {
+    let now = Timestamp::now();
+    let (org, _) = scenario(now);
+    let sim = start(org, SimOptions::default().rotate_refresh_tokens()).await;
+    let creds = sim.credentials();
+    // Sign-in succeeds (and rotates the token); then every User page fails.
+    sim.faults().push(
+        FaultRule::new(
+            "FROM+User",
+            Fault::Status {
+                status: 503,
+                retry_after: None,
+                body: None,
+                headers: Vec::new(),
+            },
+        )
+        .times(u32::MAX),
+    );
+    let cfg = refresh_config(&sim, now);
+    let err = sync(&http(), &cfg).await.unwrap_err();
+    assert_ne!(err.reason(), "AuthenticationFailed", "{err}");
+    let rotated = cfg
+        .rotation
+        .take()
+        .expect("the rotated token is handed over even though the sync failed");
+    assert_ne!(rotated.expose(), creds.refresh_token);
+    assert!(cfg.rotation.take().is_none(), "take empties the slot");
+
+    sim.faults().clear();
+    let auth = SalesforceAuth::RefreshToken {
+        client_id: creds.client_id,
+        client_secret: Some(SecretString::new(creds.client_secret)),
+        refresh_token: rotated,
+    };
+    sync(&http(), &config(&sim, auth, now))
+        .await
+        .expect("the handed-over token signs in");
+}
+
+#[tokio::test]
 async fn token_expiry_with_rotation_keeps_the_newest_token() {
     let now = Timestamp::now();
     let (org, _) = scenario(now);
