@@ -192,9 +192,9 @@ async fn expect_fault_then_recovery(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persistent_salesforce_faults_keep_findings_and_recover() {
-    // Without refresh-token rotation: a sync that fails after Salesforce rotated the token
-    // loses the new one today (see docs/operations.md), which is not what this case is about.
-    let (env, findings) = synced_env("rel-persistent", false).await;
+    // With refresh-token rotation: a sync that fails after Salesforce rotated the token must
+    // still store the new one, or recovery would need a person to re-authorize.
+    let (env, findings) = synced_env("rel-persistent", true).await;
     let many = 10_000;
     let nothing = async |_: &Env| {};
 
