@@ -4,7 +4,8 @@
 # docs/benchmarks.md.
 #
 #   scripts/bench.sh            # all of them
-#   scripts/bench.sh scan       # one: scan | salesforce | idp | detect
+#   scripts/bench.sh scan       # one: scan | operator | salesforce | idp | detect
+# The operator benchmark needs the test control plane (scripts/testbin.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,11 @@ run() { # name, cargo args...
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 run scan --example bench_scan
+if [ "$only" = all ] || [ "$only" = operator ]; then
+  IDGAP_TESTBIN=$(scripts/testbin.sh | tail -n 1)
+  export IDGAP_TESTBIN
+fi
+run operator --example bench_operator
 run salesforce -p idgap-salesforce --example bench_sync
 for provider in okta okta-dpop entra google jumpcloud onelogin; do
   run idp -p idgap-idp --example bench_directory -- "$provider" 200000
