@@ -351,8 +351,8 @@ impl Bench {
         )
     }
 
-    /// The API server's own request counters for AccessFindings: (all, non-2xx, writes).
-    async fn apiserver_counts(&self) -> (u64, u64, u64) {
+    /// The API server's own request counters for AccessFindings.
+    async fn apiserver_counts(&self) -> ServerCounts {
         let http = reqwest::Client::builder()
             .add_root_certificate(
                 reqwest::Certificate::from_pem(self.cluster.ca_pem().as_bytes())
@@ -381,7 +381,13 @@ impl Bench {
                     .iter()
                     .any(|v| l.contains(&format!("verb=\"{v}\"")))
         });
-        (all, errors, writes)
+        let seconds = sum_metric_f64(&text, "apiserver_request_duration_seconds_sum", findings);
+        ServerCounts {
+            all,
+            errors,
+            writes,
+            seconds,
+        }
     }
 
     async fn finding_count(&self) -> usize {
@@ -394,12 +400,26 @@ impl Bench {
     }
 }
 
+/// kube-apiserver's `apiserver_request_total` and `apiserver_request_duration_seconds_sum`
+/// for AccessFindings (cumulative since it started).
+#[derive(Debug, Clone, Copy)]
+struct ServerCounts {
+    all: u64,
+    errors: u64,
+    writes: u64,
+    seconds: f64,
+}
+
 /// Sums the samples of counter `name` whose line passes `keep`.
 fn sum_metric(text: &str, name: &str, keep: impl Fn(&str) -> bool) -> u64 {
+    sum_metric_f64(text, name, keep) as u64
+}
+
+fn sum_metric_f64(text: &str, name: &str, keep: impl Fn(&str) -> bool) -> f64 {
     text.lines()
         .filter(|l| l.starts_with(&format!("{name}{{")) && keep(l))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
+        .sum()
 }
 
 type Row = (String, String, String);
@@ -451,13 +471,13 @@ async fn run(sims: &Value) -> Vec<Row> {
     // 1. First apply of 10,000 findings for one integration.
     let bench = start_operator("bench-big").await;
     bench.identity_provider(jumpcloud).await;
-    let (_, errors_before, _) = bench.apiserver_counts().await;
+    let server_before = bench.apiserver_counts().await;
     let writes_before = bench.writes();
     let started = Instant::now();
     bench.integration("big", &orgs[0], BIG_FINDINGS).await;
     bench.wait_synced(None).await;
     let took = started.elapsed();
-    let (_, errors_after, _) = bench.apiserver_counts().await;
+    let server_after = bench.apiserver_counts().await;
     let created = bench.metrics.finding_writes("create");
     let count = bench.finding_count().await;
     let sync_errors = bench.reconcile_errors();
@@ -485,13 +505,25 @@ async fn run(sims: &Value) -> Vec<Row> {
         "0".into(),
         format!(
             "{} non-2xx AccessFinding responses (kube-apiserver `apiserver_request_total`); {} failed syncs (idgap_reconcile_errors_total); {created} creates",
-            errors_after - errors_before,
+            server_after.errors - server_before.errors,
             sync_errors
         ),
     ));
 
+    let requests = server_after.all - server_before.all;
+    let busy = server_after.seconds - server_before.seconds;
+    rows.push((
+        "kube-apiserver work during the first apply".into(),
+        "—".into(),
+        format!(
+            "{requests} AccessFinding requests ({:.0}/s over the wall time); mean server-side latency {:.0} ms",
+            requests as f64 / took.as_secs_f64(),
+            1000.0 * busy / requests.max(1) as f64
+        ),
+    ));
+
     // 2. Re-sync with nothing changed.
-    let (_, _, server_writes_before) = bench.apiserver_counts().await;
+    let server_writes_before = bench.apiserver_counts().await.writes;
     let writes_before = bench.writes();
     let token = "bench-resync-1";
     let patch = json!({ "metadata": { "annotations": { REQUESTED_AT_ANNOTATION: token } } });
@@ -503,7 +535,7 @@ async fn run(sims: &Value) -> Vec<Row> {
         .expect("request a re-sync");
     bench.wait_synced(Some(token)).await;
     let took = started.elapsed();
-    let (_, _, server_writes_after) = bench.apiserver_counts().await;
+    let server_writes_after = bench.apiserver_counts().await.writes;
     rows.push((
         format!("unchanged re-sync of the {BIG_FINDINGS} findings"),
         "0 writes".into(),
