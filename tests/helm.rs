@@ -5,8 +5,16 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use idgap::operator::OperatorConfig;
+use idgap::operator::metrics::Metrics;
+use idgap::resources::{AccessFinding, IdentityProvider, SalesforceIntegration};
+use idgap_sim::idp::jumpcloud::{JumpCloudSim, JumpCloudSimOptions};
+use idgap_sim::idp::{Directory, Person, PersonState};
+use idgap_sim::salesforce::{OrgData, SalesforceSim, SimOptions};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::rbac::v1::{ClusterRole, Role};
@@ -415,6 +423,7 @@ async fn secret(cluster: &Cluster, ns: &str, name: &str) {
 #[tokio::test]
 async fn chart_installs_upgrades_and_grants_only_what_the_operator_needs() {
     let cluster = Cluster::shared_without_crds().await;
+    let _serial = HELM_RELEASES.lock().await;
     let release_ns = cluster.fresh_namespace("idgap-system").await;
     let watched = cluster.fresh_namespace("team-a").await;
     let other = cluster.fresh_namespace("team-b").await;
@@ -587,4 +596,264 @@ async fn chart_installs_upgrades_and_grants_only_what_the_operator_needs() {
             "{name} kept after uninstall"
         );
     }
+}
+
+/// The operator itself, in-process, authenticated as the chart's ServiceAccount (not admin),
+/// in namespaced mode: a full sync against the Salesforce and JumpCloud simulators succeeds with
+/// only what the chart grants (read Secrets and specs; write status, findings and the rotated
+/// refresh token).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_with_the_charts_service_account_completes_a_sync() {
+    let cluster = Cluster::shared_without_crds().await;
+    let _serial = HELM_RELEASES.lock().await;
+    let release_ns = cluster.fresh_namespace("idgap-e2e-system").await;
+    let watched = cluster.fresh_namespace("team-e2e").await;
+    let admin = cluster.client().await;
+    let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
+    // The CRDs are cluster-wide and kept after uninstall: install them with this release only
+    // when no earlier release left them, and then remove them again at the end.
+    let install_crds = crds
+        .get_opt("accessfindings.idgap.io")
+        .await
+        .unwrap()
+        .is_none();
+    let chart = chart().display().to_string();
+    let watch = format!("watchNamespaces={{{watched}}}");
+    let crd_install = format!("crds.install={install_crds}");
+    helm_on(
+        cluster,
+        &[
+            "install",
+            E2E_RELEASE,
+            &chart,
+            "--namespace",
+            &release_ns,
+            "--set",
+            &watch,
+            "--set",
+            &crd_install,
+            "--set",
+            "crds.keep=false",
+        ],
+    );
+    for name in CRD_NAMES {
+        support::cluster::wait_established(&crds, name, Duration::from_secs(30)).await;
+    }
+
+    let sf = SalesforceSim::start(e2e_org(), SimOptions::default().rotate_refresh_tokens())
+        .await
+        .expect("start the Salesforce simulator");
+    let jc = JumpCloudSim::start(e2e_directory(), JumpCloudSimOptions::new(E2E_JC_KEY))
+        .await
+        .expect("start the JumpCloud simulator");
+    let first_refresh_token = sf.credentials().refresh_token;
+    create_e2e_inputs(cluster, &watched, &sf, &jc).await;
+
+    let token = cluster
+        .token_for_service_account(&release_ns, E2E_RELEASE)
+        .await;
+    let operator_client = cluster.client_with_token(&token).await;
+    // Namespaced mode: the token is refused cluster-wide, so the operator below cannot be
+    // relying on anything but the Role in the watched namespace.
+    let findings_all: Api<AccessFinding> = Api::all(operator_client.clone());
+    forbidden(
+        findings_all.list(&ListParams::default()).await,
+        "list findings cluster-wide",
+    );
+    let metrics = Arc::new(Metrics::new());
+    let operator = idgap::operator::start(
+        operator_client,
+        OperatorConfig {
+            allow_hosts: vec!["127.0.0.1".into()],
+            watch_namespaces: vec![watched.clone()],
+            max_concurrent_reconciles: 4,
+            request_timeout: Duration::from_secs(5),
+            retry: idgap_net::RetryPolicy::quick(),
+            instance: Some("test-helm-e2e".into()),
+        },
+        metrics.clone(),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .expect("start the operator with the chart's ServiceAccount");
+
+    let integrations: Api<SalesforceIntegration> = Api::namespaced(admin.clone(), &watched);
+    let synced = eventually(
+        "the integration to finish a sync with Ready=True",
+        Duration::from_secs(60),
+        || async {
+            let o = integrations.get(E2E_INTEGRATION).await.ok()?;
+            let status = o.status.clone()?;
+            let settled = status.observed_generation == o.metadata.generation
+                && !status.conditions.iter().any(|c| c.type_ == "Reconciling");
+            let ready = status
+                .conditions
+                .iter()
+                .find(|c| c.type_ == "Ready")?
+                .clone();
+            (settled && ready.status == "True").then_some((o, ready))
+        },
+    )
+    .await;
+    let (integration, ready) = synced;
+    assert_eq!(ready.reason, "Succeeded", "{ready:?}");
+    let status = integration.status.unwrap();
+    assert_eq!(status.summary.as_ref().unwrap().total, 3, "{status:?}");
+    let inventory = status.inventory.unwrap();
+    assert_eq!(
+        (inventory.users, inventory.active_users, inventory.admins),
+        (4, 4, 1)
+    );
+
+    let findings: Api<AccessFinding> = Api::namespaced(admin.clone(), &watched);
+    let mut keys: Vec<(String, String)> = findings
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|f| (f.spec.rule, f.spec.subject.display))
+        .collect();
+    keys.sort();
+    let org_id = sf.org().lock().org_id();
+    assert_eq!(
+        keys,
+        [
+            ("session-ip-not-enforced".to_string(), org_id),
+            (
+                "stale-active-user".to_string(),
+                "carol@acme.com".to_string()
+            ),
+            ("user-not-in-idp".to_string(), "bob@acme.com".to_string()),
+        ]
+    );
+    assert_eq!(metrics.finding_writes("create"), 3);
+    // The org rotated the refresh token; the operator, as the ServiceAccount, wrote the new one
+    // back (rbac.secretWrite).
+    let secrets: Api<Secret> = Api::namespaced(admin.clone(), &watched);
+    let stored = secrets.get(E2E_SF_SECRET).await.unwrap().data.unwrap()["refresh_token"]
+        .0
+        .clone();
+    let stored = String::from_utf8(stored).unwrap();
+    assert!(!stored.is_empty());
+    assert_ne!(stored, first_refresh_token);
+
+    operator.shutdown().await;
+    helm_on(
+        cluster,
+        &["uninstall", E2E_RELEASE, "--namespace", &release_ns],
+    );
+    if install_crds {
+        for name in CRD_NAMES {
+            eventually(
+                &format!("CRD {name} to be deleted with the release"),
+                Duration::from_secs(60),
+                || async { crds.get_opt(name).await.unwrap().is_none().then_some(()) },
+            )
+            .await;
+        }
+    }
+}
+
+/// The tests that install a release share cluster-wide objects (the CRDs, the aggregated
+/// roles): one at a time.
+static HELM_RELEASES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const CRD_NAMES: [&str; 3] = [
+    "salesforceintegrations.idgap.io",
+    "identityproviders.idgap.io",
+    "accessfindings.idgap.io",
+];
+const E2E_RELEASE: &str = "idgap-e2e";
+const E2E_INTEGRATION: &str = "acme";
+const E2E_IDP: &str = "jumpcloud";
+const E2E_SF_SECRET: &str = "sf-creds";
+const E2E_JC_SECRET: &str = "jc-creds";
+const E2E_JC_KEY: &str = "jc-helm-api-key-41c9e2";
+
+/// integration@ (admin) and alice are in the IdP, bob is not, carol is suspended there;
+/// sessions are not locked to IP.
+fn e2e_org() -> OrgData {
+    let t: jiff::Timestamp = "2025-06-01T00:00:00Z".parse().unwrap();
+    let mut org = OrgData::new();
+    let admin = org.add_profile("System Administrator");
+    let standard = org.add_profile("Standard User");
+    org.add_user("integration@acme.com", admin, t);
+    org.add_user("alice@acme.com", standard, t);
+    org.add_user("bob@acme.com", standard, t);
+    org.add_user("carol@acme.com", standard, t);
+    org.set_security(false, false);
+    org
+}
+
+fn e2e_directory() -> Directory {
+    Directory::from_people(vec![
+        Person::active(1, "integration@acme.com"),
+        Person::active(2, "alice@acme.com"),
+        Person::active(3, "carol@acme.com").with_state(PersonState::Suspended),
+        Person::active(4, "dan@acme.com"),
+    ])
+}
+
+/// As admin: the credential Secrets, the JumpCloud IdentityProvider and the integration.
+async fn create_e2e_inputs(cluster: &Cluster, ns: &str, sf: &SalesforceSim, jc: &JumpCloudSim) {
+    let admin = cluster.client().await;
+    let creds = sf.credentials();
+    let secrets: Api<Secret> = Api::namespaced(admin.clone(), ns);
+    for (name, data) in [
+        (
+            E2E_SF_SECRET,
+            serde_json::json!({
+                "client_id": creds.client_id,
+                "client_secret": creds.client_secret,
+                "refresh_token": creds.refresh_token,
+            }),
+        ),
+        (E2E_JC_SECRET, serde_json::json!({ "api_key": E2E_JC_KEY })),
+    ] {
+        let secret: Secret = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": name },
+            "stringData": data,
+        }))
+        .unwrap();
+        secrets
+            .create(&PostParams::default(), &secret)
+            .await
+            .unwrap();
+    }
+    let idp: IdentityProvider = serde_json::from_value(serde_json::json!({
+        "apiVersion": "idgap.io/v1alpha1", "kind": "IdentityProvider",
+        "metadata": { "name": E2E_IDP },
+        "spec": {
+            "interval": "30m",
+            "jumpCloud": {
+                "apiKey": { "name": E2E_JC_SECRET, "key": "api_key" },
+                "baseUrl": jc.base_url(),
+            }
+        }
+    }))
+    .unwrap();
+    Api::<IdentityProvider>::namespaced(admin.clone(), ns)
+        .create(&PostParams::default(), &idp)
+        .await
+        .unwrap();
+    let integration: SalesforceIntegration = serde_json::from_value(serde_json::json!({
+        "apiVersion": "idgap.io/v1alpha1", "kind": "SalesforceIntegration",
+        "metadata": { "name": E2E_INTEGRATION },
+        "spec": {
+            "interval": "1h",
+            "loginUrl": sf.base_url(),
+            "auth": { "refreshToken": {
+                "clientId": { "name": E2E_SF_SECRET, "key": "client_id" },
+                "clientSecret": { "name": E2E_SF_SECRET, "key": "client_secret" },
+                "refreshToken": { "name": E2E_SF_SECRET, "key": "refresh_token" },
+            }},
+            "identityProviderRefs": [ { "name": E2E_IDP } ],
+        }
+    }))
+    .unwrap();
+    Api::<SalesforceIntegration>::namespaced(admin, ns)
+        .create(&PostParams::default(), &integration)
+        .await
+        .unwrap();
 }
