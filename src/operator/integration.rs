@@ -132,6 +132,8 @@ struct SyncReport {
     counts: findings::WriteCounts,
     counts_by_rule: Vec<(String, String, i64)>,
     plan: IntegrationPlan,
+    /// Why a refresh token Salesforce rotated to could not be stored, if it could not.
+    rotation_not_stored: Option<String>,
 }
 
 fn view_of(d: &idgap_detect::Detection) -> DetectionView {
@@ -380,8 +382,11 @@ async fn sync(
     let scanned = pipeline::scan(&http, &plan, &directories, now).await;
     ctx.metrics.api_requests("salesforce", http.requests());
     // Store a rotated refresh token even when the sync then failed: the old one is dead.
+    let mut rotation_not_stored = None;
     if let Some(token) = plan.salesforce.rotation.take() {
-        rotate_refresh_token(obj, &secret_api, token.expose(), ctx).await;
+        rotation_not_stored = rotate_refresh_token(obj, &secret_api, token.expose(), ctx)
+            .await
+            .err();
     }
     let scan = scanned?;
     let view = view_of(&scan.detection);
@@ -419,6 +424,7 @@ async fn sync(
         summary,
         counts,
         plan,
+        rotation_not_stored,
     })
 }
 
@@ -456,7 +462,7 @@ async fn rotate_refresh_token(
     api: &Api<Secret>,
     value: &str,
     ctx: &Context,
-) {
+) -> Result<(), String> {
     let Some(r) = obj
         .spec
         .auth
@@ -464,7 +470,7 @@ async fn rotate_refresh_token(
         .as_ref()
         .map(|a| a.refresh_token.clone())
     else {
-        return;
+        return Ok(());
     };
     let namespace = obj.namespace().unwrap_or_default();
     let marker = (namespace.clone(), r.name.clone());
@@ -497,6 +503,7 @@ async fn rotate_refresh_token(
                 note,
             )
             .await;
+            Ok(())
         }
         Err(e) => {
             let note = format!(
@@ -508,9 +515,10 @@ async fn rotate_refresh_token(
                 EventType::Warning,
                 "RefreshTokenNotStored",
                 "RotateCredential",
-                note,
+                note.clone(),
             )
             .await;
+            Err(note)
         }
     }
 }
@@ -578,12 +586,21 @@ fn apply_success(
             "Succeeded",
             st::describe(&report.summary),
         ),
-        Desired::new(
-            cond::CREDENTIALS_VALID,
-            Status::True,
-            "Authenticated",
-            "Salesforce accepted the credentials",
-        ),
+        match &report.rotation_not_stored {
+            // This sync worked, but the next sign-in will use a token Salesforce has retired.
+            Some(why) => Desired::new(
+                cond::CREDENTIALS_VALID,
+                Status::False,
+                "RefreshTokenNotStored",
+                why.clone(),
+            ),
+            None => Desired::new(
+                cond::CREDENTIALS_VALID,
+                Status::True,
+                "Authenticated",
+                "Salesforce accepted the credentials",
+            ),
+        },
         Desired::new(
             cond::SALESFORCE_SYNCED,
             Status::True,

@@ -203,3 +203,41 @@ async fn directory_credential_change_is_picked_up_and_findings_stay() {
     env.wait_idp_reason("Succeeded").await;
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_token_that_cannot_be_stored_is_reported() {
+    let env = Env::start("op-rotfail").await;
+    env.create_secrets().await;
+    // An immutable Secret refuses the write-back of the token Salesforce rotates to.
+    env.secrets()
+        .patch(
+            SF_SECRET,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({ "immutable": true })),
+        )
+        .await
+        .unwrap();
+    env.create_identity_provider().await;
+    env.create_integration(NAME, env.integration_spec()).await;
+
+    let obj = env.wait_ready_reason(NAME, "Succeeded").await;
+    let credentials = condition(&obj, "CredentialsValid").unwrap();
+    assert_eq!(
+        (credentials.status.as_str(), credentials.reason.as_str()),
+        ("False", "RefreshTokenNotStored"),
+        "{credentials:?}"
+    );
+    assert!(
+        credentials.message.contains(SF_SECRET),
+        "{}",
+        credentials.message
+    );
+    let notes = env.event_notes("RefreshTokenNotStored").await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let creds = env.sf.credentials();
+    for text in notes.iter().chain([&credentials.message]) {
+        assert!(!text.contains(&creds.refresh_token), "{text}");
+        assert!(!text.contains(&creds.client_secret), "{text}");
+    }
+    env.stop().await;
+}
