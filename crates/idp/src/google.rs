@@ -352,7 +352,15 @@ fn token_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<AccessT
                 target,
                 "the token response has an empty access_token".into(),
             )),
-            Err(e) => unreadable(&resp, target, "token response", e, last),
+            Err(e) => crate::paging::unreadable(
+                PROVIDER,
+                "the Google API",
+                &resp,
+                target,
+                "token response",
+                e,
+                last,
+            ),
         };
     }
     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
@@ -444,7 +452,15 @@ fn page_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<PageAnsw
                     page.kind
                 ),
             )),
-            Err(e) => unreadable(&resp, target, "user list", e, last),
+            Err(e) => crate::paging::unreadable(
+                PROVIDER,
+                "the Google API",
+                &resp,
+                target,
+                "user list",
+                e,
+                last,
+            ),
         };
     }
     if status == StatusCode::UNAUTHORIZED {
@@ -496,34 +512,6 @@ fn page_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<PageAnsw
         },
         _ => protocol(target, detail),
     })
-}
-
-/// A body that did not parse: a cut-off or non-JSON answer is retried (a proxy hiccup) and
-/// reported as a protocol error when it persists; JSON of the wrong shape fails at once.
-fn unreadable<T>(
-    resp: &HttpResponse,
-    target: &str,
-    what: &str,
-    e: serde_json::Error,
-    last: bool,
-) -> Attempt<T, IdpError> {
-    let detail = format!(
-        "the {what} could not be read ({e}); body starts: {}",
-        resp.body_excerpt()
-    );
-    if e.is_data() || last {
-        let hint = if e.is_data() {
-            "; is this host really the Google API?"
-        } else {
-            ""
-        };
-        Attempt::Fail(protocol(target, format!("{detail}{hint}")))
-    } else {
-        Attempt::Retry {
-            after: None,
-            reason: detail,
-        }
-    }
 }
 
 fn protocol(target: &str, detail: String) -> IdpError {

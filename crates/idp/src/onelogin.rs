@@ -348,7 +348,15 @@ fn token_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<AccessT
                 target,
                 "the token response has an empty access_token".into(),
             )),
-            Err(e) => unreadable(&resp, target, "token response", e, last),
+            Err(e) => crate::paging::unreadable(
+                PROVIDER,
+                "OneLogin",
+                &resp,
+                target,
+                "token response",
+                e,
+                last,
+            ),
         };
     }
     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
@@ -398,7 +406,9 @@ fn page_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<PageAnsw
                     .and_then(|v| v.trim().parse().ok()),
                 window_spent_for: window_spent_for(&resp),
             })),
-            Err(e) => unreadable(&resp, target, "user list", e, last),
+            Err(e) => {
+                crate::paging::unreadable(PROVIDER, "OneLogin", &resp, target, "user list", e, last)
+            }
         };
     }
     if status == StatusCode::UNAUTHORIZED {
@@ -428,32 +438,6 @@ fn page_answer(resp: HttpResponse, target: &str, last: bool) -> Attempt<PageAnsw
         },
         _ => protocol(target, detail),
     })
-}
-
-fn unreadable<T>(
-    resp: &HttpResponse,
-    target: &str,
-    what: &str,
-    e: serde_json::Error,
-    last: bool,
-) -> Attempt<T, IdpError> {
-    let detail = format!(
-        "the {what} could not be read ({e}); body starts: {}",
-        resp.body_excerpt()
-    );
-    if e.is_data() || last {
-        let hint = if e.is_data() {
-            "; is this host really OneLogin?"
-        } else {
-            ""
-        };
-        Attempt::Fail(protocol(target, format!("{detail}{hint}")))
-    } else {
-        Attempt::Retry {
-            after: None,
-            reason: detail,
-        }
-    }
 }
 
 fn protocol(target: &str, detail: String) -> IdpError {

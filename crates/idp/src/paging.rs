@@ -43,6 +43,42 @@ pub(crate) fn same_origin(provider: &'static str, start: &str, next: &str) -> Re
     }
 }
 
+/// A body that did not parse, for clients that parse it themselves: a cut-off or non-JSON
+/// answer is retried (a proxy hiccup) and reported as a protocol error when it persists or on
+/// the `last` attempt; JSON of the wrong shape fails at once, suggesting that `host_label` is
+/// not what answered.
+pub(crate) fn unreadable<T>(
+    provider: &'static str,
+    host_label: &str,
+    resp: &HttpResponse,
+    target: &str,
+    what: &str,
+    e: serde_json::Error,
+    last: bool,
+) -> Attempt<T, IdpError> {
+    let detail = format!(
+        "the {what} could not be read ({e}); body starts: {}",
+        resp.body_excerpt()
+    );
+    if e.is_data() || last {
+        let hint = if e.is_data() {
+            format!("; is this host really {host_label}?")
+        } else {
+            String::new()
+        };
+        Attempt::Fail(IdpError::Protocol {
+            provider,
+            target: target.to_string(),
+            detail: format!("{detail}{hint}"),
+        })
+    } else {
+        Attempt::Retry {
+            after: None,
+            reason: detail,
+        }
+    }
+}
+
 /// Reads a `200` JSON body. A body that does not parse (cut off, an HTML page from a proxy)
 /// is retried while attempts remain, then reported as a protocol error; a body that parses
 /// but has the wrong shape is reported at once, since asking again will not change it.
