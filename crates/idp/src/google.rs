@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use idgap_model::{AccountStatus, IdpAccount, normalize_identifier};
+use idgap_model::{AccountStatus, IdpAccount};
 use idgap_net::{
     Attempt, Http, HttpResponse, Method, SecretString, StatusCode, parse_retry_after,
     redacted_target,
@@ -555,7 +555,7 @@ impl GoogleUser {
             .into_iter()
             .flatten()
             .filter_map(|e| e.get("address").and_then(Value::as_str).map(str::to_string));
-        let identifiers = identifiers(
+        let identifiers = crate::paging::identifiers(
             std::iter::once(self.primary_email.clone())
                 .chain(self.aliases)
                 .chain(self.non_editable_aliases)
@@ -582,17 +582,6 @@ fn google_status(suspended: bool, archived: bool, deleted: bool) -> AccountStatu
     } else {
         AccountStatus::Active
     }
-}
-
-/// Normalised, non-empty, sorted and without duplicates.
-fn identifiers(raw: impl Iterator<Item = String>) -> Vec<String> {
-    let mut ids: Vec<String> = raw
-        .map(|r| normalize_identifier(&r))
-        .filter(|r| !r.is_empty())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 #[cfg(test)]

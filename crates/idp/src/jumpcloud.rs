@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use idgap_model::{AccountStatus, IdpAccount, normalize_identifier};
+use idgap_model::{AccountStatus, IdpAccount};
 use idgap_net::{
     Attempt, Http, HttpResponse, Method, SecretString, StatusCode, parse_retry_after,
     redacted_target,
@@ -292,7 +292,7 @@ impl SystemUser {
         // A username only counts when it looks like an address; the recovery email is a
         // personal address and never matched.
         let username = self.username.filter(|u| u.contains('@'));
-        let identifiers = identifiers(
+        let identifiers = crate::paging::identifiers(
             [self.email, self.alternate_email, username]
                 .into_iter()
                 .flatten(),
@@ -318,16 +318,6 @@ fn jumpcloud_status(state: &str, suspended: bool, account_locked: bool) -> Accou
     } else {
         AccountStatus::Active
     }
-}
-
-fn identifiers(raw: impl Iterator<Item = String>) -> Vec<String> {
-    let mut ids: Vec<String> = raw
-        .map(|r| normalize_identifier(&r))
-        .filter(|r| !r.is_empty())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use idgap_model::{AccountStatus, IdpAccount, normalize_identifier};
+use idgap_model::{AccountStatus, IdpAccount};
 use idgap_net::{
     Attempt, Http, HttpResponse, Method, NetError, SecretString, StatusCode, parse_retry_after,
     redacted_target,
@@ -476,7 +476,7 @@ impl OneLoginUser {
             .trim()
             .to_string();
         let username = self.username.filter(|u| u.contains('@'));
-        let identifiers = identifiers(
+        let identifiers = crate::paging::identifiers(
             [self.email, username, self.userprincipalname]
                 .into_iter()
                 .flatten(),
@@ -502,16 +502,6 @@ fn onelogin_status(status: Option<i64>, state: Option<i64>) -> AccountStatus {
         (Some(0 | 7), _) | (_, Some(0)) => AccountStatus::Pending,
         _ => AccountStatus::Active,
     }
-}
-
-fn identifiers(raw: impl Iterator<Item = String>) -> Vec<String> {
-    let mut ids: Vec<String> = raw
-        .map(|r| normalize_identifier(&r))
-        .filter(|r| !r.is_empty())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 #[cfg(test)]

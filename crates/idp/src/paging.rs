@@ -11,10 +11,10 @@ use serde::de::DeserializeOwned;
 use crate::IdpError;
 
 /// Normalises, drops empties, dedupes and sorts email-like identifiers.
-pub(crate) fn identifiers<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub(crate) fn identifiers<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Vec<String> {
     values
         .into_iter()
-        .map(normalize_identifier)
+        .map(|v| normalize_identifier(v.as_ref()))
         .filter(|v| !v.is_empty())
         .collect::<BTreeSet<_>>()
         .into_iter()
