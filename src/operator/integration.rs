@@ -413,7 +413,7 @@ async fn sync(
         now,
     };
     let diff = findings::plan(&known, &built.desired, &rules);
-    let counts = findings::apply_plan(&af_api, &diff, &mut known, &ctx.metrics, now).await?;
+    let counts = findings::apply_plan(&af_api, &diff, &mut known, &ctx.metrics).await?;
     drop(known);
     let summary = st::summary(&built.desired, view.excluded, built.truncated);
     Ok(SyncReport {

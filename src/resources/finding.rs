@@ -5,6 +5,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One finding, owned by the SalesforceIntegration that produced it.
+///
+/// It has no status: when it was first seen is `metadata.creationTimestamp` (set by the API
+/// server when the first sync that produced it wrote it, so it cannot drift), and every finding
+/// that exists was produced again by the integration's last complete sync
+/// (`status.lastSuccessfulSyncTime`) or is an event finding kept for its retention period.
+/// A status would cost a second write per new finding for no information.
 // Repeated `type_ = "string"` across printcolumns is not a duplicate attribute.
 #[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,7 +19,6 @@ use serde::{Deserialize, Serialize};
     version = "v1alpha1",
     kind = "AccessFinding",
     namespaced,
-    status = "AccessFindingStatus",
     shortname = "af",
     category = "idgap",
     printcolumn(name = "Severity", type_ = "string", json_path = ".spec.severity"),
@@ -90,12 +95,4 @@ pub struct FindingSubject {
     pub profile: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
-}
-
-#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessFindingStatus {
-    /// When a sync first produced this finding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_seen: Option<String>,
 }

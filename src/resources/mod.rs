@@ -9,7 +9,7 @@ mod integration;
 
 pub use common::{Condition, DURATION_PATTERN, SecretKeyRef, parse_duration};
 pub use crdgen::{crd_files, crd_yaml, crds, crds_yaml};
-pub use finding::{AccessFinding, AccessFindingSpec, AccessFindingStatus, FindingSubject};
+pub use finding::{AccessFinding, AccessFindingSpec, FindingSubject};
 pub use identity_provider::{
     EntraCertificateSpec, EntraIdSpec, GoogleWorkspaceSpec, IdentityProvider, IdentityProviderSpec,
     IdentityProviderStatus, JumpCloudSpec, OktaServiceAppSpec, OktaSpec, OneLoginSpec,

@@ -77,7 +77,7 @@ async fn integration_lifecycle_end_to_end() {
     }
     assert!(condition(&obj, "Stalled").is_none());
 
-    // Labels, owner references, first-seen, spec hash.
+    // Labels, owner references, one write, spec hash.
     let uid = created.uid().unwrap();
     for f in env.findings().await {
         let l = labels(&f);
@@ -90,14 +90,17 @@ async fn integration_lifecycle_end_to_end() {
         assert_eq!(owners[0].kind, "SalesforceIntegration");
         assert_eq!(owners[0].controller, Some(true));
         assert_eq!(owners[0].block_owner_deletion, Some(false));
-        assert!(
-            f.status
-                .as_ref()
-                .and_then(|s| s.first_seen.clone())
-                .is_some(),
-            "firstSeen on {}",
-            f.name_any()
+        // One server-side apply per new finding: a single field manager, no status write
+        // (first seen is the creation timestamp).
+        let managed = f.metadata.managed_fields.clone().unwrap_or_default();
+        assert_eq!(managed.len(), 1, "{}: {managed:?}", f.name_any());
+        assert_eq!(
+            managed[0].manager.as_deref(),
+            Some(idgap::operator::FIELD_MANAGER)
         );
+        assert_eq!(managed[0].operation.as_deref(), Some("Apply"));
+        assert_eq!(managed[0].subresource, None);
+        assert!(f.metadata.creation_timestamp.is_some());
         assert_eq!(f.annotations()["idgap.io/spec-hash"].len(), 16);
         assert!(
             f.name_any()

@@ -80,10 +80,6 @@ namespace. Every rule says why it is needed.
 - apiGroups: ["idgap.io"]
   resources: ["accessfindings"]
   verbs: ["create", "get", "list", "watch", "patch", "delete"]
-# firstSeen/lastSeen of each finding.
-- apiGroups: ["idgap.io"]
-  resources: ["accessfindings/status"]
-  verbs: ["patch"]
 # Credentials: read the Secrets that spec.*.{name,key} references name; list/watch so that a
 # changed Secret triggers a re-sync.{{ if .Values.rbac.secretWrite }} patch: write back a
 # Salesforce refresh token that the org rotated (rbac.secretWrite).{{ end }}

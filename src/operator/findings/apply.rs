@@ -150,7 +150,6 @@ pub async fn apply_plan(
     plan: &Plan<'_>,
     known: &mut BTreeMap<String, Existing>,
     metrics: &Metrics,
-    now: Timestamp,
 ) -> Result<WriteCounts, ApplyError> {
     let ops: Vec<Op> = plan
         .create
@@ -167,8 +166,7 @@ pub async fn apply_plan(
             let api = api.clone();
             async move {
                 let r = match &op {
-                    Op::Create(d) => create(&api, d, &pp, now).await,
-                    Op::Update(d) => api
+                    Op::Create(d) | Op::Update(d) => api
                         .patch(&d.name, &pp, &Patch::Apply(&d.object))
                         .await
                         .map(|_| ()),
@@ -223,24 +221,6 @@ pub async fn apply_plan(
         });
     }
     Ok(counts)
-}
-
-async fn create(
-    api: &Api<AccessFinding>,
-    d: &DesiredFinding,
-    pp: &PatchParams,
-    now: Timestamp,
-) -> Result<(), kube::Error> {
-    api.patch(&d.name, pp, &Patch::Apply(&d.object)).await?;
-    // firstSeen is set once, when the operator first writes the finding.
-    let status = serde_json::json!({
-        "apiVersion": format!("{}/{}", crate::resources::GROUP, crate::resources::VERSION),
-        "kind": "AccessFinding",
-        "status": { "firstSeen": now.to_string() },
-    });
-    api.patch_status(&d.name, pp, &Patch::Apply(&status))
-        .await?;
-    Ok(())
 }
 
 fn existing_of(d: &DesiredFinding) -> Existing {

@@ -119,7 +119,6 @@ fn one(owner: &Owner, f: &Finding, name: String) -> DesiredFinding {
             ..ObjectMeta::default()
         },
         spec,
-        status: None,
     };
     DesiredFinding {
         name,
