@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::{StreamExt, stream};
+
 use idgap_model::OrgSnapshot;
 use idgap_net::{HostPolicy, HostPolicyError, Http, RetryPolicy};
 use jiff::Timestamp;
@@ -94,6 +96,9 @@ pub struct ScanOutcome {
     pub failed_directories: Vec<String>,
 }
 
+/// How many directories, and separately how many orgs, are read at once.
+const CONCURRENT_READS: usize = 4;
+
 struct Prepared<'a> {
     source: &'a Located<SalesforceIntegration>,
     plan: IntegrationPlan,
@@ -173,17 +178,24 @@ pub async fn build_report(
         prepared.push(Prepared { source, plan, idps });
     }
 
-    // Each directory is read once, however many integrations link it.
-    let progress = Progress::start("Starting…");
+    // Each directory is read once, however many integrations link it. The directories and
+    // the orgs are independent reads, so they all run at once (a few at a time, to bound
+    // memory); detection runs when both sides are in.
+    let progress = Progress::start("Reading identity providers and Salesforce orgs…");
+    let read_directories = stream::iter(&idp_plans)
+        .map(|(key, plan)| async move { (key, pipeline::sync_directory(http, plan).await) })
+        .buffered(CONCURRENT_READS)
+        .collect::<Vec<_>>();
+    let read_orgs = stream::iter(&prepared)
+        .map(|p| idgap_salesforce::sync(http, &p.plan.salesforce))
+        .buffered(CONCURRENT_READS)
+        .collect::<Vec<_>>();
+    let (directory_results, org_results) = tokio::join!(read_directories, read_orgs);
+
     let mut directories: BTreeMap<(String, String), (DirectoryState, u64)> = BTreeMap::new();
     let mut failed = Vec::new();
-    for (key, plan) in &idp_plans {
-        progress.set(&format!(
-            "Reading identity provider {} ({})…",
-            plan.name,
-            plan.config.provider().label()
-        ));
-        let result = pipeline::sync_directory(http, plan).await;
+    for (key, result) in directory_results {
+        let plan = &idp_plans[key];
         let (result, requests) = match result {
             Ok(snapshot) => {
                 let requests = snapshot.requests;
@@ -211,24 +223,22 @@ pub async fn build_report(
 
     let mut report = Report::default();
     let mut warnings = Vec::new();
-    for p in prepared {
-        progress.set(&format!("Syncing Salesforce org {}…", p.source.name));
+    for (p, synced) in prepared.into_iter().zip(org_results) {
+        progress.set(&format!("Detecting for {}…", p.source.name));
         let states: Vec<DirectoryState> = p.idps.iter().map(|k| directories[k].0.clone()).collect();
-        let scanned = pipeline::scan(http, &p.plan, &states, now)
-            .await
-            .map_err(|e| ScanError::Salesforce {
-                namespace: p.source.namespace.clone(),
-                name: p.source.name.clone(),
-                detail: one_line(&e.to_string()),
-            })?;
-        if scanned.sync.rotated_refresh_token.is_some() {
+        let sync = synced.map_err(|e| ScanError::Salesforce {
+            namespace: p.source.namespace.clone(),
+            name: p.source.name.clone(),
+            detail: one_line(&e.to_string()),
+        })?;
+        let detection = pipeline::detect(&p.plan, &sync, &states, now);
+        if sync.rotated_refresh_token.is_some() {
             warnings.push(format!(
                 "SalesforceIntegration {}/{}: Salesforce rotated the refresh token during this scan; the one in your Secret may no longer work. Run `idgap connect salesforce` again to get a new one.",
                 p.source.namespace, p.source.name
             ));
         }
-        let snapshot = &scanned.sync.snapshot;
-        let detection = scanned.detection;
+        let snapshot = &sync.snapshot;
         let summaries = p
             .idps
             .iter()
