@@ -16,3 +16,5 @@ mod env;
 mod faults;
 #[path = "reliability/hosts.rs"]
 mod hosts;
+#[path = "reliability/idp_faults.rs"]
+mod idp_faults;

@@ -1,6 +1,7 @@
 //! One scenario's world: a fresh namespace, the Salesforce and JumpCloud simulators, and an
 //! in-process operator scoped to the namespace with short timeouts and quick retries.
-//! (Adapted from tests/operator/env.rs.)
+//! (Adapted from tests/operator/env.rs.) The linked IdentityProvider is the JumpCloud
+//! simulator unless a scenario links another provider's with [`Env::link`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,6 +29,19 @@ pub const IDP: &str = "jumpcloud";
 /// Shorter than the simulators' injected delays, so a slow response is a timeout.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The IdentityProvider a scenario links instead of the JumpCloud one: its name, the
+/// provider block of its spec, and the Secret holding its credentials.
+#[derive(Debug, Clone)]
+pub struct LinkedIdp {
+    pub name: String,
+    /// The provider block, e.g. `{"okta": {...}}`; `interval` is added.
+    pub spec: Value,
+    pub secret: String,
+    pub data: Vec<(String, String)>,
+    /// The values of `data` that are secrets (a client ID is not), for the leak checks.
+    pub secret_values: Vec<String>,
+}
+
 pub struct Env {
     pub ns: String,
     pub client: Client,
@@ -36,6 +50,8 @@ pub struct Env {
     pub jc_key: String,
     pub metrics: Arc<Metrics>,
     pub operator: Option<Operator>,
+    /// `None`: the JumpCloud simulator is the linked IdentityProvider, named [`IDP`].
+    pub linked: Option<LinkedIdp>,
 }
 
 /// integration@ (admin, in the IdP), alice (in the IdP), bob (not in the IdP), carol
@@ -128,6 +144,7 @@ impl Env {
             jc_key,
             metrics,
             operator: None,
+            linked: None,
         };
         if with_operator {
             env.operator = Some(env.start_operator(prefix).await);
@@ -144,6 +161,20 @@ impl Env {
         )
         .await
         .expect("start the operator")
+    }
+
+    /// Links `idp` instead of the JumpCloud simulator (before [`Env::create_secrets`] and
+    /// [`Env::integration_spec`]); its secret values join the leak checks.
+    pub fn link(&mut self, idp: LinkedIdp) {
+        for v in &idp.secret_values {
+            capture::register_secret(v);
+        }
+        self.linked = Some(idp);
+    }
+
+    /// The name of the linked IdentityProvider.
+    pub fn idp_name(&self) -> &str {
+        self.linked.as_ref().map_or(IDP, |l| l.name.as_str())
     }
 
     /// Stops the operator, then checks that no secret leaked anywhere.
@@ -201,7 +232,7 @@ impl Env {
             .unwrap_or_else(|e| panic!("apply Secret {name}: {e}"));
     }
 
-    /// The Salesforce and JumpCloud credential Secrets.
+    /// The Salesforce and JumpCloud credential Secrets, and the linked provider's.
     pub async fn create_secrets(&self) {
         let creds = self.sf.credentials();
         self.put_secret(
@@ -216,6 +247,31 @@ impl Env {
         .await;
         self.put_secret(JC_SECRET, &[("api_key", &self.jc_key)])
             .await;
+        if let Some(l) = &self.linked {
+            let data: Vec<(&str, &str)> = l
+                .data
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            self.put_secret(&l.secret, &data).await;
+        }
+    }
+
+    /// Creates the IdentityProvider [`Env::link`] set up.
+    pub async fn create_linked_identity_provider(&self) {
+        let l = self.linked.as_ref().expect("Env::link ran");
+        let mut spec = l.spec.clone();
+        spec["interval"] = json!("30m");
+        let idp: IdentityProvider = serde_json::from_value(json!({
+            "apiVersion": "idgap.io/v1alpha1", "kind": "IdentityProvider",
+            "metadata": { "name": l.name },
+            "spec": spec,
+        }))
+        .unwrap();
+        self.identity_providers()
+            .create(&PostParams::default(), &idp)
+            .await
+            .unwrap();
     }
 
     pub async fn create_identity_provider(&self, name: &str, base_url: &str) {
@@ -246,7 +302,7 @@ impl Env {
                 "clientSecret": { "name": SF_SECRET, "key": "client_secret" },
                 "refreshToken": { "name": SF_SECRET, "key": "refresh_token" },
             }},
-            "identityProviderRefs": [ { "name": IDP } ],
+            "identityProviderRefs": [ { "name": self.idp_name() } ],
         })
     }
 
@@ -319,12 +375,13 @@ impl Env {
 
     /// Requests a directory read and waits until the IdentityProvider handled it.
     pub async fn sync_idp_now(&self, token: &str) -> IdentityProvider {
-        self.request_sync("idp", IDP, token).await;
+        let name = self.idp_name();
+        self.request_sync("idp", name, token).await;
         let api = self.identity_providers();
-        eventually(&format!("{IDP} to handle {token}"), WAIT, || {
+        eventually(&format!("{name} to handle {token}"), WAIT, || {
             let api = api.clone();
             async move {
-                let idp = api.get(IDP).await.ok()?;
+                let idp = api.get(name).await.ok()?;
                 let s = idp.status.clone()?;
                 let done = s.last_handled_reconcile_at.as_deref() == Some(token)
                     && s.observed_generation == idp.metadata.generation

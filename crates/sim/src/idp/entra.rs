@@ -59,6 +59,9 @@ pub struct EntraSimOptions {
     /// `$top` limit (999) and default (100).
     pub max_page: usize,
     pub default_page: usize,
+    /// Serve at most this many users per page whatever `$top` asks for (Graph may return
+    /// fewer than `$top`); lets a small directory page.
+    pub served_page_cap: usize,
     pub token_lifetime: Duration,
 }
 
@@ -72,6 +75,7 @@ impl EntraSimOptions {
             user_read_all: true,
             max_page: 999,
             default_page: 100,
+            served_page_cap: usize::MAX,
             token_lifetime: Duration::from_secs(3599),
         }
     }
@@ -462,7 +466,8 @@ async fn users(
                 ),
             );
         }
-    };
+    }
+    .min(opts.served_page_cap.max(1));
     let select: Vec<String> = match params.get("$select") {
         Some(s) => s
             .split(',')

@@ -177,6 +177,17 @@ impl GoogleSim {
     }
 }
 
+/// The public half (SPKI PEM) of a PKCS#8 private-key PEM, for
+/// [`GoogleSimOptions::public_key_pem`] when a test holds only the private key.
+pub fn public_key_pem_of(private_key_pem: &str) -> Option<String> {
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+    rsa::RsaPrivateKey::from_pkcs8_pem(private_key_pem)
+        .ok()?
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .ok()
+}
+
 /// A 403 `userRateLimitExceeded` / `quotaExceeded` or 429 `rateLimitExceeded` answer in
 /// Google's error shape, to push as a [`crate::faults::FaultRule`].
 pub fn quota_fault(reason: &str) -> Fault {
