@@ -37,6 +37,10 @@ pub struct Cluster {
     admin_token: String,
     kubeconfig_path: PathBuf,
     started_in: Duration,
+    /// Prepended to the names its processes are registered under (empty for the shared one).
+    process_prefix: String,
+    /// kube-apiserver's command line, to start it again the same way.
+    apiserver_args: Vec<String>,
 }
 
 static SHARED: OnceCell<Result<Cluster, String>> = OnceCell::const_new();
@@ -65,7 +69,7 @@ impl Cluster {
                 // A free port can be taken by someone else between probing and binding:
                 // retry the whole start a couple of times.
                 for attempt in 1..=3 {
-                    match start(started, preinstall_crds).await {
+                    match start(started, preinstall_crds, "").await {
                         Ok(cluster) => {
                             eprintln!(
                                 "test control plane ready in {:.1?} at {} ({})",
@@ -291,6 +295,101 @@ impl Cluster {
             .env("HELM_CONFIG_HOME", home.join("config"))
             .env("HELM_DATA_HOME", home.join("data"));
         command
+    }
+}
+
+static DEDICATED_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A control plane owned by one test, which may stop and start its kube-apiserver (same
+/// port, etcd, certificates and tokens). Its processes are killed and its directory removed
+/// when the handle is dropped (also while a failing test unwinds). Use it through `Deref` like
+/// the shared [`Cluster`].
+pub struct DedicatedCluster {
+    cluster: Cluster,
+}
+
+impl Cluster {
+    /// Starts a private control plane (idgap's CRDs installed) for a test that disrupts it.
+    /// `label` names its processes and directory in logs. Panics when it does not come up.
+    pub async fn dedicated(label: &str) -> DedicatedCluster {
+        let n = DEDICATED_COUNTER.fetch_add(1, Ordering::SeqCst);
+        let prefix = format!("dedicated-{n}-{label}/");
+        let started = Instant::now();
+        let mut last_error = String::new();
+        for attempt in 1..=3 {
+            match start(started, true, &prefix).await {
+                Ok(cluster) => {
+                    eprintln!(
+                        "dedicated control plane {prefix} ready in {:.1?} at {} ({})",
+                        cluster.started_in,
+                        cluster.server_url,
+                        cluster.dir.display()
+                    );
+                    return DedicatedCluster { cluster };
+                }
+                Err(e) => {
+                    process::kill_prefixed(&prefix);
+                    last_error = format!("attempt {attempt}: {e}");
+                    if e.starts_with(MISSING_BINARIES) {
+                        break;
+                    }
+                }
+            }
+        }
+        panic!("the dedicated control plane did not start: {last_error}");
+    }
+}
+
+impl std::ops::Deref for DedicatedCluster {
+    type Target = Cluster;
+
+    fn deref(&self) -> &Cluster {
+        &self.cluster
+    }
+}
+
+impl DedicatedCluster {
+    fn apiserver_name(&self) -> String {
+        format!("{}kube-apiserver", self.cluster.process_prefix)
+    }
+
+    /// Kills kube-apiserver with SIGKILL (no graceful shutdown; open connections are reset).
+    /// Returns its PID. etcd keeps running, so nothing stored is lost.
+    pub fn kill_apiserver(&self) -> u32 {
+        process::kill(&self.apiserver_name())
+            .unwrap_or_else(|| panic!("no {} process to kill", self.apiserver_name()))
+    }
+
+    /// True while the newest kube-apiserver process of this control plane runs.
+    pub fn apiserver_running(&self) -> bool {
+        process::exited(&self.apiserver_name()).is_none()
+    }
+
+    /// Starts kube-apiserver again with its original command line (same port, etcd,
+    /// certificates and token file) and waits until `/readyz` answers 200. Returns how long
+    /// that took. Panics, quoting its log, when it does not come back within 60 s.
+    pub async fn start_apiserver(&self) -> Duration {
+        let started = Instant::now();
+        let c = &self.cluster;
+        spawn_logged(
+            &c.dir,
+            &c.process_prefix,
+            "kube-apiserver",
+            &c.bin_dir.join("kube-apiserver"),
+            &c.apiserver_args,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        wait_apiserver_ready(&c.dir, &c.process_prefix, &c.server_url, &c.ca_pem)
+            .await
+            .unwrap_or_else(|e| panic!("kube-apiserver did not come back: {e}"));
+        started.elapsed()
+    }
+}
+
+impl Drop for DedicatedCluster {
+    fn drop(&mut self) {
+        process::kill_prefixed(&self.cluster.process_prefix);
+        let _ = std::fs::remove_dir_all(&self.cluster.dir);
     }
 }
 
@@ -724,8 +823,19 @@ fn log_tail(dir: &Path, name: &str) -> String {
     lines[lines.len().saturating_sub(25)..].join("\n")
 }
 
-fn spawn_logged(dir: &Path, name: &str, program: &Path, args: &[String]) -> Result<(), String> {
-    let log = std::fs::File::create(dir.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
+fn spawn_logged(
+    dir: &Path,
+    prefix: &str,
+    name: &str,
+    program: &Path,
+    args: &[String],
+) -> Result<(), String> {
+    // Appends: a process started again (a restarted kube-apiserver) keeps one log.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{name}.log")))
+        .map_err(|e| e.to_string())?;
     let mut command = Command::new(program);
     command
         .args(args)
@@ -733,13 +843,14 @@ fn spawn_logged(dir: &Path, name: &str, program: &Path, args: &[String]) -> Resu
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log);
-    process::spawn_owned(name, command).map_err(|e| format!("start {name}: {e}"))?;
+    process::spawn_owned(&format!("{prefix}{name}"), command)
+        .map_err(|e| format!("start {name}: {e}"))?;
     Ok(())
 }
 
 /// Fails when `name` has exited, quoting its log.
-fn check_alive(dir: &Path, name: &str) -> Result<(), String> {
-    match process::exited(name) {
+fn check_alive(dir: &Path, prefix: &str, name: &str) -> Result<(), String> {
+    match process::exited(&format!("{prefix}{name}")) {
         Some(status) => Err(format!(
             "{name} exited ({status}); last log lines:\n{}",
             log_tail(dir, name)
@@ -748,7 +859,43 @@ fn check_alive(dir: &Path, name: &str) -> Result<(), String> {
     }
 }
 
-async fn start(started: Instant, preinstall_crds: bool) -> Result<Cluster, String> {
+/// Polls kube-apiserver's `/readyz` until it answers 200 (60 s at most), failing early when
+/// etcd or kube-apiserver exits.
+async fn wait_apiserver_ready(
+    dir: &Path,
+    prefix: &str,
+    server_url: &str,
+    ca_pem: &str,
+) -> Result<(), String> {
+    let http = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(ca_pem.as_bytes()).map_err(|e| e.to_string())?,
+        )
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        check_alive(dir, prefix, "etcd")?;
+        check_alive(dir, prefix, "kube-apiserver")?;
+        if let Ok(response) = http.get(format!("{server_url}/readyz")).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "kube-apiserver not ready after 60 s; last log lines:\n{}",
+                log_tail(dir, "kube-apiserver")
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Starts etcd, kube-apiserver and kube-controller-manager, registering the processes as
+/// `<prefix><name>`.
+async fn start(started: Instant, preinstall_crds: bool, prefix: &str) -> Result<Cluster, String> {
     let bin_dir = find_bin_dir()?;
     let root = scratch_root();
     remove_stale_dirs(&root);
@@ -782,7 +929,7 @@ async fn start(started: Instant, preinstall_crds: bool) -> Result<Cluster, Strin
         "--watch-progress-notify-interval=5s".into(),
         "--log-level=warn".into(),
     ];
-    spawn_logged(&dir, "etcd", &bin_dir.join("etcd"), &etcd_args)?;
+    spawn_logged(&dir, prefix, "etcd", &bin_dir.join("etcd"), &etcd_args)?;
 
     // kube-apiserver (it retries etcd on its own while etcd comes up)
     let api_port = free_port()?;
@@ -808,36 +955,14 @@ async fn start(started: Instant, preinstall_crds: bool) -> Result<Cluster, Strin
     ];
     spawn_logged(
         &dir,
+        prefix,
         "kube-apiserver",
         &bin_dir.join("kube-apiserver"),
         &api_args,
     )?;
 
     let ca_pem = std::fs::read_to_string(dir.join("ca.crt")).map_err(|e| e.to_string())?;
-    let http = reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(ca_pem.as_bytes()).map_err(|e| e.to_string())?,
-        )
-        .timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        check_alive(&dir, "etcd")?;
-        check_alive(&dir, "kube-apiserver")?;
-        if let Ok(response) = http.get(format!("{server_url}/readyz")).send().await
-            && response.status().is_success()
-        {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "kube-apiserver not ready after 60 s; last log lines:\n{}",
-                log_tail(&dir, "kube-apiserver")
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_apiserver_ready(&dir, prefix, &server_url, &ca_pem).await?;
 
     let kubeconfig_path = dir.join("kubeconfig");
     std::fs::write(
@@ -854,6 +979,8 @@ async fn start(started: Instant, preinstall_crds: bool) -> Result<Cluster, Strin
         admin_token,
         kubeconfig_path,
         started_in: Duration::ZERO,
+        process_prefix: prefix.to_string(),
+        apiserver_args: api_args,
     };
     if preinstall_crds {
         cluster.try_install_crds().await?;
@@ -874,6 +1001,7 @@ async fn start(started: Instant, preinstall_crds: bool) -> Result<Cluster, Strin
     ];
     spawn_logged(
         &dir,
+        prefix,
         "kube-controller-manager",
         &cluster.bin_dir.join("kube-controller-manager"),
         &kcm_args,
@@ -884,7 +1012,7 @@ async fn start(started: Instant, preinstall_crds: bool) -> Result<Cluster, Strin
     let accounts: Api<ServiceAccount> = Api::namespaced(cluster.client().await, "default");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        check_alive(&dir, "kube-controller-manager")?;
+        check_alive(&dir, prefix, "kube-controller-manager")?;
         if let Ok(Some(_)) = accounts.get_opt("default").await {
             break;
         }

@@ -5,10 +5,10 @@
 #![allow(dead_code)]
 
 pub mod cluster;
-mod process;
+pub mod process;
 
 #[allow(unused_imports)]
-pub use cluster::{ApplyError, Cluster, testbin_dir};
+pub use cluster::{ApplyError, Cluster, DedicatedCluster, testbin_dir};
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -137,3 +137,26 @@ pub fn kill_all() {
     }
     owned.children.clear();
 }
+
+/// SIGKILLs and reaps the newest child named `name` (no graceful shutdown: the process dies
+/// where it stands). Returns its PID, or `None` when no child has that name.
+pub fn kill(name: &str) -> Option<u32> {
+    let mut owned = owned().lock().unwrap_or_else(|e| e.into_inner());
+    let (_, child) = owned.children.iter_mut().rev().find(|(n, _)| n == name)?;
+    let _ = child.kill();
+    let _ = child.wait();
+    Some(child.id())
+}
+
+/// SIGKILLs, reaps and forgets every child whose name starts with `prefix` (a dedicated
+/// control plane, or the processes of one test, going away).
+pub fn kill_prefixed(prefix: &str) {
+    let mut owned = owned().lock().unwrap_or_else(|e| e.into_inner());
+    for (name, child) in owned.children.iter_mut().rev() {
+        if name.starts_with(prefix) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+    owned.children.retain(|(name, _)| !name.starts_with(prefix));
+}

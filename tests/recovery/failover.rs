@@ -1,0 +1,144 @@
+//! Two `idgap run` processes with leader election: only the Lease holder works; `kill -9` of
+//! the leader in the middle of a sync hands the Lease to the other, which completes the sync.
+
+use std::time::Instant;
+
+use crate::operator_process::{Launch, OperatorProcess};
+use crate::support::{Cluster, eventually};
+use crate::world::{INTEGRATION, WAIT, World, condition, keys, last_success, uids};
+
+async fn wait_holder(world: &World, identity: &str) {
+    eventually(&format!("{identity} to hold the Lease"), WAIT, || async {
+        let (holder, _) = world.lease().await?;
+        (holder == identity).then_some(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_killed_mid_sync_hands_over_to_the_other_process() {
+    let _one = crate::ONE_AT_A_TIME.lock().await;
+    let test_started = Instant::now();
+    let cluster = Cluster::dedicated("failover").await;
+    let world = World::start(&cluster, "recovery-failover").await;
+    let launch = |instance| Launch {
+        instance,
+        kubeconfig: cluster.kubeconfig_path(),
+        namespace: &world.ns,
+        leader_election: true,
+        log_dir: cluster.scratch_dir(),
+    };
+    let a = OperatorProcess::start(launch("replica-a")).await;
+    wait_holder(&world, "replica-a").await;
+    let b = OperatorProcess::start(launch("replica-b")).await;
+
+    // The leader syncs; the standby only waits.
+    let first = world.wait_synced(None).await;
+    let before = world.stored().await;
+    assert_eq!(keys(&before), world.expected_initially());
+    assert_eq!(world.lease().await, Some(("replica-a".to_string(), 0)));
+    assert_eq!(a.finding_writes("create").await, 3.0);
+    assert_eq!(a.readyz().await, 200);
+    let sync_count = format!(
+        "idgap_sync_duration_seconds_count{{kind=\"SalesforceIntegration\",namespace=\"{}\",name=\"{INTEGRATION}\"}}",
+        world.ns
+    );
+    assert!(a.sample(&sync_count).await >= 1.0, "the leader synced");
+    assert_eq!(b.sample(&sync_count).await, 0.0, "the standby did not sync");
+    assert_eq!(
+        b.finding_writes("create").await,
+        0.0,
+        "the standby wrote nothing"
+    );
+    assert_eq!(
+        b.readyz().await,
+        503,
+        "the standby has not started controllers"
+    );
+    let events = world.integration_events().await;
+    assert!(!events.is_empty());
+    assert!(
+        events.iter().all(|(_, instance)| instance == "replica-a"),
+        "only the leader reports: {events:?}"
+    );
+
+    // A slow sync; the leader dies in the middle of it.
+    let added = world.add_user_missing_from_idp();
+    world.slow_salesforce();
+    let calls_before = world.salesforce_calls();
+    let token = "failover";
+    world.request_sync(token).await;
+    eventually(
+        "the leader's sync to be reading Salesforce",
+        WAIT,
+        || async { (world.salesforce_calls() >= calls_before + 2).then_some(()) },
+    )
+    .await;
+    a.kill_hard();
+    let killed = Instant::now();
+    assert!(!a.alive());
+    let at_kill = world.integrations().get(INTEGRATION).await.unwrap();
+    let handled = at_kill
+        .status
+        .as_ref()
+        .and_then(|s| s.last_handled_reconcile_at.clone());
+    assert!(
+        condition(&at_kill, "Reconciling").is_some_and(|c| c.status == "True")
+            && handled.as_deref() != Some(token),
+        "the leader died in the middle of the sync: {:?}",
+        at_kill.status
+    );
+    assert_eq!(
+        b.finding_writes("create").await,
+        0.0,
+        "the standby still wrote nothing"
+    );
+    world.fast_salesforce();
+
+    // The standby takes the Lease once it expires and completes the sync.
+    wait_holder(&world, "replica-b").await;
+    let takeover = killed.elapsed();
+    let recovered = world.wait_synced(Some(token)).await;
+    let completed = killed.elapsed();
+    assert!(last_success(&recovered) > last_success(&first));
+    let after = world.stored().await;
+    let mut expected = world.expected_initially();
+    expected.insert(added);
+    assert_eq!(
+        keys(&after),
+        expected,
+        "exactly the right findings, no duplicate"
+    );
+    let after_uids = uids(&after);
+    for (name, uid) in uids(&before) {
+        assert_eq!(
+            after_uids.get(&name),
+            Some(&uid),
+            "finding {name} written by the old leader is kept as it was"
+        );
+    }
+    // The new leader (empty caches) created only the new finding and rewrote nothing.
+    assert_eq!(b.finding_writes("create").await, 1.0);
+    assert_eq!(b.finding_writes("update").await, 0.0);
+    assert_eq!(b.finding_writes("delete").await, 0.0);
+    assert_eq!(b.readyz().await, 200);
+    assert!(b.alive());
+    assert_eq!(world.lease().await, Some(("replica-b".to_string(), 1)));
+    let events = world.integration_events().await;
+    assert!(
+        events.contains(&("FindingsChanged".to_string(), "replica-b".to_string())),
+        "the new leader reported its sync: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|(_, instance)| instance == "replica-a" || instance == "replica-b"),
+        "{events:?}"
+    );
+
+    eprintln!(
+        "failover: replica-b held the Lease {takeover:.1?} after the kill, the sync was \
+         complete {completed:.1?} after it; test ran {:.1?}",
+        test_started.elapsed()
+    );
+}
