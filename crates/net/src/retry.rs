@@ -50,13 +50,14 @@ impl RetryPolicy {
 }
 
 /// Reads `Retry-After` as delta-seconds. (HTTP dates are accepted by the spec, but none of
-/// the APIs idgap talks to send them; an unparsable value counts as absent.)
+/// the APIs idgap talks to send them; an unparsable value counts as absent.) A wait beyond
+/// what a `Duration` holds is `Duration::MAX`, so it is refused as too long, not a panic.
 pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get("retry-after")?.to_str().ok()?.trim();
     v.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        .map(|s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))
 }
 
 #[cfg(test)]
@@ -93,5 +94,24 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
         assert_eq!(parse_retry_after(&h), None);
+    }
+
+    /// Regression (found by the `net_retry_after` fuzz target): a delta-seconds value beyond
+    /// `u64::MAX` seconds panicked in `Duration::from_secs_f64`.
+    #[test]
+    fn retry_after_beyond_duration_range_saturates() {
+        let mut h = HeaderMap::new();
+        for huge in [
+            "07777777777777777777777777.25",
+            "1e30",
+            "18446744073709551616",
+        ] {
+            h.insert("retry-after", huge.parse().unwrap());
+            assert_eq!(parse_retry_after(&h), Some(Duration::MAX), "{huge}");
+        }
+        h.insert("retry-after", "18446744073709551615".parse().unwrap());
+        assert!(parse_retry_after(&h).is_some_and(|d| d.as_secs() >= u64::MAX / 2));
+        h.insert("retry-after", "0.25".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_millis(250)));
     }
 }
