@@ -56,6 +56,12 @@ impl World {
     /// integration@ (admin) and alice are in the IdP, bob is not, carol is suspended there;
     /// sessions are not locked to IP. Every query pages in twos, so a sync makes many calls.
     pub async fn start(cluster: &Cluster, prefix: &str) -> World {
+        World::start_with(cluster, prefix, false).await
+    }
+
+    /// [`World::start`]; with `rotate_refresh_tokens`, every sign-in returns a new refresh
+    /// token and invalidates the old one.
+    pub async fn start_with(cluster: &Cluster, prefix: &str, rotate_refresh_tokens: bool) -> World {
         let ns = cluster.fresh_namespace(prefix).await;
         let client = cluster.client().await;
         let mut org = OrgData::new();
@@ -70,6 +76,11 @@ impl World {
             min_batch_size: 2,
             max_batch_size: 2,
             ..SimOptions::default()
+        };
+        let opts = if rotate_refresh_tokens {
+            opts.rotate_refresh_tokens()
+        } else {
+            opts
         };
         let sf = SalesforceSim::start(org, opts)
             .await
