@@ -3,10 +3,11 @@
 //! is the linked IdentityProvider. Throttling and outage bursts with `Retry-After` and an
 //! access token expiring between two pages are absorbed within the sync; persistent 503 and
 //! 500 answers, cut-off and non-JSON pages, answers slower than the request timeout, a revoked
-//! credential and an empty directory give the IdentityProvider the right condition and
-//! Warning Event while the integration skips the IdP rules and keeps the AccessFindings of the
-//! last good sync; a directory shrunk to a fifth is read but distrusted by the shrink guard.
-//! Each fault clears into a full recovery.
+//! credential (and, for Entra and OneLogin, a client secret replaced until the Secret has the
+//! new one) and an empty directory give the IdentityProvider the right condition and Warning
+//! Event while the integration skips the IdP rules and keeps the AccessFindings of the last
+//! good sync; a directory shrunk to a fifth is read but distrusted by the shrink guard. Each
+//! fault clears into a full recovery.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -63,6 +64,15 @@ impl Sim {
             Sim::Entra(s) => s.set_directory(d),
             Sim::Google(s) => s.set_directory(d),
             Sim::OneLogin(s) => s.set_directory(d),
+        }
+    }
+
+    /// Makes the simulator accept only `secret` as the client secret (Entra, OneLogin).
+    fn set_client_secret(&self, secret: &str) {
+        match self {
+            Sim::Entra(s) => s.update_options(|o| o.client_secret = Some(secret.to_string())),
+            Sim::OneLogin(s) => s.update_options(|o| o.client_secret = secret.to_string()),
+            Sim::Okta(_) | Sim::Google(_) => panic!("not a client-secret provider"),
         }
     }
 
@@ -481,6 +491,20 @@ impl Scenario {
         assert_no_panic(&case);
     }
 
+    /// Writes `secret` as the linked Secret's `client-secret`, keeping its other keys.
+    async fn put_client_secret(&self, secret: &str) {
+        let linked = self.env.linked.as_ref().expect("a linked provider");
+        let data: Vec<(&str, &str)> = linked
+            .data
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "client-secret" { secret } else { v };
+                (k.as_str(), v)
+            })
+            .collect();
+        self.env.put_secret(&linked.secret, &data).await;
+    }
+
     /// Every Warning with `reason` is about the IdentityProvider, from its directory sync.
     async fn expect_warning_about_idp(&self, reason: &str, label: &str) {
         let warnings: Vec<_> = self
@@ -542,7 +566,7 @@ impl Scenario {
         reason: &str,
         in_message: &[&str],
         inject: impl FnOnce(&Self),
-        clear: impl FnOnce(&Self),
+        clear: impl AsyncFnOnce(&Self),
     ) {
         let label = format!("{:?} {case}", self.provider);
         let (warnings, _) = self.env.warnings(reason).await;
@@ -573,7 +597,7 @@ impl Scenario {
         )
         .await;
 
-        clear(self);
+        clear(self).await;
         let (ready, _, _) = self.idp_sync(&format!("{case}-cleared")).await;
         assert_eq!(
             ready_pair(&ready),
@@ -616,7 +640,6 @@ async fn fault_matrix(provider: Provider) {
     )
     .await;
 
-    let clear = |s: &Scenario| s.sim.faults().clear();
     for (case, reason, in_message, fault, path) in [
         (
             "persistent-503",
@@ -670,7 +693,26 @@ async fn fault_matrix(provider: Provider) {
                     .faults()
                     .push(FaultRule::new(path, fault).times(PERSISTENT))
             },
-            clear,
+            async |s: &Scenario| s.sim.faults().clear(),
+        )
+        .await;
+    }
+
+    // The client secret revoked and a new one issued: AuthenticationFailed until the new
+    // secret is put into the Secret, which the next read picks up.
+    if let Some(rejected) = match provider {
+        Provider::Entra => Some("AADSTS7000215"),
+        Provider::OneLogin => Some("Authentication Failure"),
+        Provider::Okta | Provider::Google => None,
+    } {
+        let fresh = format!("rotated-secret-{:032x}", rand::random::<u128>());
+        crate::capture::register_secret(&fresh);
+        s.expect_fault_then_recovery(
+            "secret-rotated",
+            "AuthenticationFailed",
+            &["authentication failed", rejected],
+            |s| s.sim.set_client_secret(&fresh),
+            async |s: &Scenario| s.put_client_secret(&fresh).await,
         )
         .await;
     }
@@ -681,7 +723,7 @@ async fn fault_matrix(provider: Provider) {
         "EmptyDirectory",
         &["the directory returned no accounts"],
         |s| s.sim.set_directory(Directory::from_people(Vec::new())),
-        |s| s.sim.set_directory(small_directory()),
+        async |s: &Scenario| s.sim.set_directory(small_directory()),
     )
     .await;
 
