@@ -136,6 +136,22 @@ async fn leader_killed_mid_sync_hands_over_to_the_other_process() {
         "{events:?}"
     );
 
+    // SIGTERM (what Kubernetes sends before stopping a pod): the leader finishes in-flight
+    // work and exits cleanly.
+    b.terminate();
+    let status = eventually("replica-b to exit after SIGTERM", WAIT, || async {
+        b.exit_status()
+    })
+    .await;
+    assert_eq!(status, "exit status: 0", "log:\n{}", b.log_text());
+    assert!(
+        b.log_lines()
+            .iter()
+            .any(|l| l["fields"]["message"] == "shutting down: finishing in-flight reconciles"),
+        "{}",
+        b.log_text()
+    );
+
     eprintln!(
         "failover: replica-b held the Lease {takeover:.1?} after the kill, the sync was \
          complete {completed:.1?} after it; test ran {:.1?}",

@@ -116,6 +116,20 @@ impl OperatorProcess {
         process::kill(&self.registered);
     }
 
+    /// SIGTERM: asks the process to shut down gracefully.
+    pub fn terminate(&self) {
+        assert!(
+            process::terminate(&self.registered),
+            "`idgap run` ({}) is not running",
+            self.instance
+        );
+    }
+
+    /// How the process exited (e.g. `exit status: 0`), once it has.
+    pub fn exit_status(&self) -> Option<String> {
+        process::exited(&self.registered)
+    }
+
     /// Everything the process logged so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

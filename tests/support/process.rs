@@ -20,7 +20,11 @@ unsafe extern "C" {
     fn prctl(option: c_int, ...) -> c_int;
     fn getppid() -> c_int;
     fn atexit(callback: extern "C" fn()) -> c_int;
+    #[link_name = "kill"]
+    fn send_signal(pid: c_int, signal: c_int) -> c_int;
 }
+
+const SIGTERM: c_int = 15;
 
 type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
 
@@ -159,4 +163,19 @@ pub fn kill_prefixed(prefix: &str) {
         }
     }
     owned.children.retain(|(name, _)| !name.starts_with(prefix));
+}
+
+/// Sends SIGTERM to the newest child named `name` if it still runs (what Kubernetes sends
+/// before it stops a pod). Returns false when there is no such running child.
+pub fn terminate(name: &str) -> bool {
+    let mut owned = owned().lock().unwrap_or_else(|e| e.into_inner());
+    let Some((_, child)) = owned.children.iter_mut().rev().find(|(n, _)| n == name) else {
+        return false;
+    };
+    if !matches!(child.try_wait(), Ok(None)) {
+        return false;
+    }
+    // SAFETY: kill(2) on the PID of a child that has not been reaped yet (so the PID cannot
+    // have been reused).
+    unsafe { send_signal(child.id() as c_int, SIGTERM) == 0 }
 }
