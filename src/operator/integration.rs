@@ -414,10 +414,11 @@ async fn sync(
     };
     let diff = findings::plan(&known, &built.desired, &rules);
     let counts = findings::apply_plan(&af_api, &diff, &mut known, &ctx.metrics).await?;
+    let summary = st::summary(&known, view.excluded, built.truncated);
+    let counts_by_rule = st::counts_by_rule(&known);
     drop(known);
-    let summary = st::summary(&built.desired, view.excluded, built.truncated);
     Ok(SyncReport {
-        counts_by_rule: st::counts_by_rule(&built.desired),
+        counts_by_rule,
         scan,
         view,
         directories,

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use idgap_model::{OrgSnapshot, RuleId, Severity};
 
-use super::findings::DesiredFinding;
+use super::findings::Existing;
 use crate::resources::{OrgStatus, StatusApiUsage, StatusInventory, StatusSummary};
 
 /// Detection results in the shape the operator needs.
@@ -18,28 +18,37 @@ pub struct DetectionView {
 
 pub const DEFAULT_ADMIN_PROFILES: &[&str] = &["System Administrator"];
 
-/// Counts by severity of the findings written (after the cap).
-pub fn summary(desired: &[DesiredFinding], excluded: usize, truncated: usize) -> StatusSummary {
+/// Counts by severity of the integration's AccessFindings as they stand after the apply:
+/// those this sync wrote or confirmed, and those it kept because their rule was skipped (an
+/// IdP outage must not make `status.summary` look resolved while the findings still exist).
+pub fn summary(
+    findings: &BTreeMap<String, Existing>,
+    excluded: usize,
+    truncated: usize,
+) -> StatusSummary {
     let mut s = StatusSummary::default();
-    for d in desired {
-        match d.severity {
-            Severity::Critical => s.critical += 1,
-            Severity::High => s.high += 1,
-            Severity::Medium => s.medium += 1,
-            Severity::Low => s.low += 1,
+    for e in findings.values() {
+        match e.severity {
+            Some(Severity::Critical) => s.critical += 1,
+            Some(Severity::High) => s.high += 1,
+            Some(Severity::Medium) => s.medium += 1,
+            Some(Severity::Low) => s.low += 1,
+            None => {}
         }
     }
-    s.total = desired.len() as u32;
+    s.total = findings.len() as u32;
     s.excluded = excluded as u32;
     s.truncated = truncated as u32;
     s
 }
 
-/// (rule, severity) → count, for the findings gauge.
-pub fn counts_by_rule(desired: &[DesiredFinding]) -> Vec<(String, String, i64)> {
+/// (rule, severity) → count of the integration's AccessFindings, for the findings gauge.
+pub fn counts_by_rule(findings: &BTreeMap<String, Existing>) -> Vec<(String, String, i64)> {
     let mut m: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for d in desired {
-        *m.entry((d.rule.as_str().to_string(), d.severity.as_str().to_string()))
+    for e in findings.values() {
+        let rule = e.rule.map_or("unknown", RuleId::as_str);
+        let severity = e.severity.map_or("unknown", Severity::as_str);
+        *m.entry((rule.to_string(), severity.to_string()))
             .or_default() += 1;
     }
     m.into_iter().map(|((r, s), n)| (r, s, n)).collect()
@@ -183,5 +192,54 @@ mod tests {
             "3 findings (1 critical, 2 high); 4 more not written (findings.maxFindings)"
         );
         assert_eq!(describe(&StatusSummary::default()), "0 findings");
+    }
+
+    fn existing(rule: Option<RuleId>, severity: Option<Severity>) -> Existing {
+        Existing {
+            rule,
+            severity,
+            occurred_at: None,
+            hash: "h".into(),
+        }
+    }
+
+    #[test]
+    fn summary_and_gauge_count_every_finding_that_exists() {
+        let mut findings = BTreeMap::new();
+        // Written this sync, kept for a skipped rule, and one from a newer version.
+        findings.insert(
+            "a".to_string(),
+            existing(Some(RuleId::AdminNotInIdp), Some(Severity::Critical)),
+        );
+        findings.insert(
+            "b".to_string(),
+            existing(Some(RuleId::UserNotInIdp), Some(Severity::High)),
+        );
+        findings.insert(
+            "c".to_string(),
+            existing(Some(RuleId::UserNotInIdp), Some(Severity::High)),
+        );
+        findings.insert("d".to_string(), existing(None, None));
+        let s = summary(&findings, 4, 1);
+        assert_eq!(
+            (
+                s.critical,
+                s.high,
+                s.medium,
+                s.low,
+                s.total,
+                s.excluded,
+                s.truncated
+            ),
+            (1, 2, 0, 0, 4, 4, 1)
+        );
+        assert_eq!(
+            counts_by_rule(&findings),
+            vec![
+                ("admin-not-in-idp".into(), "critical".into(), 1),
+                ("unknown".into(), "unknown".into(), 1),
+                ("user-not-in-idp".into(), "high".into(), 2),
+            ]
+        );
     }
 }

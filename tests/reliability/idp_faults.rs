@@ -778,7 +778,6 @@ async fn onelogin_directory_faults_keep_findings_and_recover() {
 /// Critical/High/… columns of `kubectl get salesforceintegrations`) and the Ready message
 /// must still count them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: status.summary and the Ready message count only the findings produced this sync, not those kept for skipped rules (src/operator/integration.rs, st::summary(&built.desired, ..))"]
 async fn summary_counts_kept_findings_while_idp_rules_are_skipped() {
     let s = synced(Provider::Entra).await;
     let good = s.env.integrations().get(NAME).await.unwrap();

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures::{StreamExt, stream};
-use idgap_model::{RuleId, Timestamp};
+use idgap_model::{RuleId, Severity, Timestamp};
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use tokio::sync::Mutex;
@@ -10,7 +10,9 @@ use tokio::sync::Mutex;
 use super::build::{DesiredFinding, label_value};
 use super::prune::{Existing, Plan};
 use crate::operator::metrics::Metrics;
-use crate::operator::{FIELD_MANAGER, INTEGRATION_LABEL, RULE_LABEL, SPEC_HASH_ANNOTATION};
+use crate::operator::{
+    FIELD_MANAGER, INTEGRATION_LABEL, RULE_LABEL, SEVERITY_LABEL, SPEC_HASH_ANNOTATION,
+};
 use crate::resources::AccessFinding;
 
 /// How many AccessFinding writes run at once.
@@ -104,6 +106,9 @@ pub async fn load_existing(
         let rule = labels
             .get(RULE_LABEL)
             .and_then(|r| r.parse::<RuleId>().ok());
+        let severity = labels
+            .get(SEVERITY_LABEL)
+            .and_then(|s| s.parse::<Severity>().ok());
         let hash = af
             .metadata
             .annotations
@@ -119,6 +124,7 @@ pub async fn load_existing(
             name,
             Existing {
                 rule,
+                severity,
                 occurred_at,
                 hash,
             },
@@ -226,6 +232,7 @@ pub async fn apply_plan(
 fn existing_of(d: &DesiredFinding) -> Existing {
     Existing {
         rule: Some(d.rule),
+        severity: Some(d.severity),
         occurred_at: d.occurred_at,
         hash: d.hash.clone(),
     }

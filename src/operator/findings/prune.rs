@@ -1,7 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use idgap_model::{RuleId, Timestamp};
+use idgap_model::{RuleId, Severity, Timestamp};
 
 use super::build::DesiredFinding;
 
@@ -10,6 +10,8 @@ use super::build::DesiredFinding;
 pub struct Existing {
     /// From the `idgap.io/rule` label; `None` for a rule this version does not know.
     pub rule: Option<RuleId>,
+    /// From the `idgap.io/severity` label (policy may override a rule's default).
+    pub severity: Option<Severity>,
     pub occurred_at: Option<Timestamp>,
     /// From the `idgap.io/spec-hash` annotation.
     pub hash: String,
@@ -133,6 +135,7 @@ mod tests {
     fn existing(rule: RuleId, hash: &str, occurred_at: Option<&str>) -> Existing {
         Existing {
             rule: Some(rule),
+            severity: None,
             occurred_at: occurred_at.map(t),
             hash: hash.into(),
         }
@@ -244,6 +247,7 @@ mod tests {
             "future".to_string(),
             Existing {
                 rule: None,
+                severity: None,
                 occurred_at: None,
                 hash: "h".into(),
             },
