@@ -14,6 +14,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use super::directory::DirectoryIndex;
 use super::findings::FindingCache;
 use super::metrics::Metrics;
+use super::unstored_tokens::UnstoredTokens;
 use crate::resources::SalesforceIntegration;
 
 /// (kind, namespace, name).
@@ -45,6 +46,8 @@ pub struct Context {
     pub handled: Mutex<HashMap<String, super::schedule::Handled>>,
     /// Secrets (namespace, name) the operator is writing right now (refresh-token rotation).
     pub own_secret_writes: Mutex<HashSet<(String, String)>>,
+    /// Rotated refresh tokens not yet stored in their Secret.
+    pub unstored_tokens: UnstoredTokens,
     pub scopes: Mutex<Vec<Scope>>,
     pub started: Timestamp,
 }
@@ -75,6 +78,7 @@ impl Context {
             secret_versions: Mutex::new(HashMap::new()),
             handled: Mutex::new(HashMap::new()),
             own_secret_writes: Mutex::new(HashSet::new()),
+            unstored_tokens: UnstoredTokens::default(),
             scopes: Mutex::new(Vec::new()),
             started: Timestamp::now(),
         }

@@ -16,11 +16,14 @@ use super::findings::{self, Owner, PruneRules};
 use super::schedule::{self, Decision, Facts};
 use super::secrets::{self, DereferenceError};
 use super::status::{self as st, DetectionView};
+use super::unstored_tokens::TokenSlot;
 use crate::pipeline::{self, DirectoryState, ScanResult};
+use crate::resolve::SecretSource;
 use crate::resolve::{self, IntegrationPlan, ResolveError};
 use crate::resources::{
     IdentityProvider, SalesforceIntegration, SalesforceIntegrationStatus, SkippedRuleStatus,
 };
+use idgap_net::SecretString;
 
 pub const KIND: &str = "SalesforceIntegration";
 /// How soon an integration waiting for a directory's first snapshot looks again.
@@ -368,7 +371,8 @@ async fn sync(
     // Dereference.
     let secret_api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
     let refs = resolve::integration_secret_refs(&obj.spec);
-    let secret_values = secrets::read_referenced(&secret_api, namespace, &refs).await?;
+    let mut secret_values = secrets::read_referenced(&secret_api, namespace, &refs).await?;
+    let refresh = refresh_token_in_use(obj, namespace, &mut secret_values, &secret_api, ctx).await;
     // Validate / resolve (pure).
     let plan = resolve::resolve_integration(obj, &secret_values, now)?;
     if let Some(url) = &obj.spec.login_url
@@ -382,11 +386,19 @@ async fn sync(
     let scanned = pipeline::scan(&http, &plan, &directories, now).await;
     ctx.metrics.api_requests("salesforce", http.requests());
     // Store a rotated refresh token even when the sync then failed: the old one is dead.
+    // Until it is stored, the new token lives only in memory (the old one is dead).
     let mut rotation_not_stored = None;
     if let Some(token) = plan.salesforce.rotation.take() {
-        rotation_not_stored = rotate_refresh_token(obj, &secret_api, token.expose(), ctx)
-            .await
-            .err();
+        let stored = rotate_refresh_token(obj, &secret_api, token.expose(), ctx).await;
+        if let Some((slot, in_secret)) = refresh {
+            match stored {
+                Ok(()) => ctx.unstored_tokens.forget(&slot),
+                Err(_) => ctx
+                    .unstored_tokens
+                    .remember(slot, token, in_secret.expose()),
+            }
+        }
+        rotation_not_stored = stored.err();
     }
     let scan = scanned?;
     let view = view_of(&scan.detection);
@@ -456,6 +468,32 @@ async fn linked_directories(
         return Err(DirectoryError::Waiting(waiting.join(", ")));
     }
     Ok(out)
+}
+
+/// Where the integration's refresh token lives and the value its Secret holds now. When a
+/// rotated token could not be stored earlier, it replaces that (retired) value in `values`
+/// and another attempt is made to store it.
+async fn refresh_token_in_use(
+    obj: &SalesforceIntegration,
+    namespace: &str,
+    values: &mut resolve::SecretMap,
+    api: &Api<Secret>,
+    ctx: &Context,
+) -> Option<(TokenSlot, SecretString)> {
+    let r = obj.spec.auth.refresh_token.as_ref()?.refresh_token.clone();
+    let mut in_secret = values.lookup(&r.name, &r.key).ok().flatten()?;
+    let slot = (namespace.to_string(), r.name.clone(), r.key.clone());
+    if let Some(unstored) = ctx.unstored_tokens.current(&slot, in_secret.expose()) {
+        if rotate_refresh_token(obj, api, unstored.expose(), ctx)
+            .await
+            .is_ok()
+        {
+            ctx.unstored_tokens.forget(&slot);
+            in_secret = unstored.clone();
+        }
+        values.insert(&r.name, &r.key, unstored);
+    }
+    Some((slot, in_secret))
 }
 
 async fn rotate_refresh_token(

@@ -21,6 +21,7 @@ mod secrets;
 pub mod server;
 mod status;
 mod status_patch;
+mod unstored_tokens;
 
 pub use args::{LogFormat, RunArgs};
 pub use run::{Operator, OperatorConfig, check_crds, run, start};
