@@ -38,7 +38,7 @@ async fn kube_apiserver_restart_mid_sync_is_recovered_by_the_same_operator_proce
     assert_eq!(operator.finding_writes("create").await, 3.0);
 
     // The org changes, Salesforce turns slow, and a sync is requested.
-    let added = world.add_user_missing_from_idp();
+    let added = world.add_user_missing_from_idp("frank@acme.com");
     world.slow_salesforce();
     let calls_before = world.salesforce_calls();
     let token = "after-apiserver-restart";
@@ -182,7 +182,7 @@ async fn kube_apiserver_restart_mid_sync_with_refresh_token_rotation() {
     })
     .await;
     world.wait_synced(None).await;
-    let added = world.add_user_missing_from_idp();
+    let added = world.add_user_missing_from_idp("frank@acme.com");
     world.slow_salesforce();
     let calls_before = world.salesforce_calls();
     let token = "after-apiserver-restart";

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::operator_process::{Launch, OperatorProcess};
 use crate::support::{Cluster, eventually};
-use crate::world::{INTEGRATION, WAIT, World, condition, keys, last_success, uids};
+use crate::world::{INTEGRATION, WAIT, World, condition, keys, last_success, settled, uids};
 
 async fn wait_holder(world: &World, identity: &str) {
     eventually(&format!("{identity} to hold the Lease"), WAIT, || async {
@@ -63,7 +63,7 @@ async fn leader_killed_mid_sync_hands_over_to_the_other_process() {
     );
 
     // A slow sync; the leader dies in the middle of it.
-    let added = world.add_user_missing_from_idp();
+    let added = world.add_user_missing_from_idp("frank@acme.com");
     world.slow_salesforce();
     let calls_before = world.salesforce_calls();
     let token = "failover";
@@ -136,13 +136,27 @@ async fn leader_killed_mid_sync_hands_over_to_the_other_process() {
         "{events:?}"
     );
 
-    // SIGTERM (what Kubernetes sends before stopping a pod): the leader finishes in-flight
-    // work and exits cleanly.
+    // SIGTERM (what Kubernetes sends before stopping a pod) in the middle of a slow sync: the
+    // leader stops taking work but finishes that sync, then exits cleanly.
+    let grace = world.add_user_missing_from_idp("grace@acme.com");
+    world.slow_salesforce();
+    let calls_before = world.salesforce_calls();
+    let drain = "drain-on-sigterm";
+    world.request_sync(drain).await;
+    eventually(
+        "replica-b's sync to be reading Salesforce",
+        WAIT,
+        || async { (world.salesforce_calls() >= calls_before + 2).then_some(()) },
+    )
+    .await;
     b.terminate();
+    let terminated = Instant::now();
+    let calls_at_sigterm = world.salesforce_calls();
     let status = eventually("replica-b to exit after SIGTERM", WAIT, || async {
         b.exit_status()
     })
     .await;
+    let drained_in = terminated.elapsed();
     assert_eq!(status, "exit status: 0", "log:\n{}", b.log_text());
     assert!(
         b.log_lines()
@@ -151,10 +165,36 @@ async fn leader_killed_mid_sync_hands_over_to_the_other_process() {
         "{}",
         b.log_text()
     );
+    assert!(
+        world.salesforce_calls() > calls_at_sigterm,
+        "the sync was still reading Salesforce when SIGTERM came"
+    );
+    world.fast_salesforce();
+    // Nobody runs any more: whatever is stored was written by the drained sync.
+    let drained = world.integrations().get(INTEGRATION).await.unwrap();
+    assert_eq!(
+        drained
+            .status
+            .as_ref()
+            .and_then(|s| s.last_handled_reconcile_at.as_deref()),
+        Some(drain),
+        "the sync in flight at SIGTERM was finished: {:?}",
+        drained.status
+    );
+    assert!(
+        settled(&drained)
+            && condition(&drained, "Ready")
+                .is_some_and(|c| c.status == "True" && c.reason == "Succeeded"),
+        "{:?}",
+        drained.status
+    );
+    expected.insert(grace);
+    assert_eq!(keys(&world.stored().await), expected);
 
     eprintln!(
         "failover: replica-b held the Lease {takeover:.1?} after the kill, the sync was \
-         complete {completed:.1?} after it; test ran {:.1?}",
+         complete {completed:.1?} after it; after SIGTERM mid-sync replica-b finished the sync and \
+         exited in {drained_in:.1?}; test ran {:.1?}",
         test_started.elapsed()
     );
 }

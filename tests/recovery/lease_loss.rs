@@ -63,7 +63,7 @@ async fn leader_that_cannot_renew_exits_and_the_standby_takes_over() {
     .await;
     let took_over = killed.elapsed();
     assert_eq!(world.lease().await, Some(("replica-b".to_string(), 1)));
-    let added = world.add_user_missing_from_idp();
+    let added = world.add_user_missing_from_idp("frank@acme.com");
     let token = "after-lease-loss";
     world.request_sync(token).await;
     world.wait_synced(Some(token)).await;

@@ -181,13 +181,14 @@ impl World {
         .collect()
     }
 
-    /// frank@ joins the org without an IdP account: the next complete sync adds one finding.
-    pub fn add_user_missing_from_idp(&self) -> Key {
+    /// `username` joins the org without an IdP account: the next complete sync adds one
+    /// finding.
+    pub fn add_user_missing_from_idp(&self, username: &str) -> Key {
         let profile = self.standard_profile;
         self.sf
             .org()
-            .update(|org| org.add_user("frank@acme.com", profile, created()));
-        ("user-not-in-idp".to_string(), "frank@acme.com".to_string())
+            .update(|org| org.add_user(username, profile, created()));
+        ("user-not-in-idp".to_string(), username.to_string())
     }
 
     /// Every Salesforce REST/SOAP call (not the token endpoint) takes [`SLOW_CALL`] until
