@@ -168,7 +168,6 @@ async fn kube_apiserver_restart_mid_sync_is_recovered_by_the_same_operator_proce
 /// the interrupted sync and invalidates the stored one; the operator can only store it after
 /// reading the org, when the API server is down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails: a refresh token rotated while kube-apiserver is down is lost (not kept in memory); every later sync fails AuthenticationFailed until someone re-authorizes"]
 async fn kube_apiserver_restart_mid_sync_with_refresh_token_rotation() {
     let _one = crate::ONE_AT_A_TIME.lock().await;
     let cluster = Cluster::dedicated("apiserver-restart-rotation").await;
