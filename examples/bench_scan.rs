@@ -85,7 +85,7 @@ fn measure(args: &[String]) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let rss_before = vm_kb("VmRSS:");
     let started = Instant::now();
-    let (findings, snapshot_users, idp_accounts) = rt.block_on(async {
+    let (findings, snapshot_users, idp_accounts, phases) = rt.block_on(async {
         let http = Http::new(
             HostPolicy::vendors_only().allow(["127.0.0.1"]).unwrap(),
             RetryPolicy::default(),
@@ -122,9 +122,16 @@ fn measure(args: &[String]) {
             }),
             interval: Duration::from_secs(1800),
         };
-        let (directory, org) = tokio::join!(
-            sync_directory(&http, &idp),
-            idgap_salesforce::sync(&http, &plan.salesforce)
+        let ((directory, directory_took), (org, org_took)) = tokio::join!(
+            async {
+                let started = Instant::now();
+                (sync_directory(&http, &idp).await, started.elapsed())
+            },
+            async {
+                let started = Instant::now();
+                let org = idgap_salesforce::sync(&http, &plan.salesforce).await;
+                (org, started.elapsed())
+            }
         );
         let directory = directory.expect("directory sync");
         let org = org.expect("org sync");
@@ -135,11 +142,18 @@ fn measure(args: &[String]) {
             result: Ok(Arc::new(directory)),
             last_good_accounts: None,
         }];
+        let detect_started = Instant::now();
         let detection = detect(&plan, &org, &states, Timestamp::now());
+        let phases = Phases {
+            directory: directory_took,
+            org: org_took,
+            detect: detect_started.elapsed(),
+        };
         (
             detection.findings.len(),
             org.snapshot.users.len(),
             idp_accounts,
+            phases,
         )
     });
     let scan = started.elapsed();
@@ -179,6 +193,27 @@ fn measure(args: &[String]) {
         peak / 1024,
         rss_before / 1024
     );
+    let floor_sf = n(&floor, "salesforceMillis") as f64 / 1000.0;
+    println!(
+        "| of which: Okta directory | {:.2} s (concurrently) | {:.2} s |",
+        phases.directory.as_secs_f64(),
+        n(&floor, "millis") as f64 / 1000.0 - floor_sf
+    );
+    println!(
+        "| of which: Salesforce org | {:.2} s (concurrently) | {floor_sf:.2} s |",
+        phases.org.as_secs_f64()
+    );
+    println!(
+        "| of which: detection | {:.2} s | — |",
+        phases.detect.as_secs_f64()
+    );
+}
+
+/// How long each part of the scan took.
+struct Phases {
+    directory: Duration,
+    org: Duration,
+    detect: Duration,
 }
 
 /// The child: serves the simulators, reports their counters, and replays the floor.
@@ -303,6 +338,7 @@ async fn floor(sf: &SalesforceSim, okta: &OktaSim) -> Value {
         }
     }
 
+    let salesforce_millis = started.elapsed().as_millis() as u64;
     let okta_base = okta.base_url();
     let mut okta_requests = 0u64;
     for first in [
@@ -331,6 +367,7 @@ async fn floor(sf: &SalesforceSim, okta: &OktaSim) -> Value {
     }
     json!({
         "millis": started.elapsed().as_millis() as u64,
+        "salesforceMillis": salesforce_millis,
         "salesforceRequests": sf_requests,
         "oktaRequests": okta_requests,
     })
