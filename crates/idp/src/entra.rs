@@ -712,3 +712,70 @@ mod robustness {
         }
     }
 }
+
+/// Entry points for the coverage-guided fuzz targets in `fuzz/`: the parsers the robustness
+/// properties above call. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use crate::paging::fuzzing::Answer;
+
+    /// Each user of a page as an account (or the error for that user), and the next link.
+    pub type UserPage = (Vec<Result<IdpAccount, IdpError>>, Option<String>);
+
+    /// A `200` Graph user page, read as the client reads it.
+    pub fn user_page(resp: &HttpResponse, attempt: u32) -> Answer<UserPage> {
+        let target = "https://graph.microsoft.com/v1.0/users";
+        match parse_json::<GraphPage, ()>(PROVIDER, target, resp, attempt, 3, NOT_GRAPH) {
+            Ok(page) => Answer::Done((
+                page.value
+                    .into_iter()
+                    .map(|u| u.into_account(target))
+                    .collect(),
+                page.next_link,
+            )),
+            Err(a) => Answer::from_attempt(a, |()| unreachable!("parse_json never answers Done")),
+        }
+    }
+
+    /// The error text of a non-`200` answer and what the client decides about it.
+    pub fn error_response(resp: &HttpResponse) -> (String, Answer<()>) {
+        let attempt =
+            retry_or_fail::<()>(resp, resp.status, "https://graph.microsoft.com/v1.0/users");
+        (
+            graph_error_text(resp),
+            Answer::from_attempt(attempt, |()| Answer::Done(())),
+        )
+    }
+
+    /// A `200` token body (its lifetime), and the body read as an OAuth error for both
+    /// credential kinds (an unreadable body is an empty error, as the client reads it).
+    pub fn token_response(resp: &HttpResponse) -> (Answer<Duration>, [IdpError; 2]) {
+        let token = match parse_json::<TokenResponse, ()>(PROVIDER, "t", resp, 3, 3, NOT_GRAPH) {
+            Ok(t) => {
+                let lifetime = token_lifetime(t.expires_in, 3599);
+                let _ = Instant::now() + lifetime;
+                Answer::Done(lifetime)
+            }
+            Err(a) => Answer::from_attempt(a, |()| unreachable!("parse_json never answers Done")),
+        };
+        let err: OAuthError = serde_json::from_slice(&resp.body).unwrap_or_default();
+        let secret = EntraAuth::ClientSecret {
+            client_id: "app".into(),
+            client_secret: SecretString::new("fuzz-secret"),
+        };
+        let certificate = EntraAuth::Certificate {
+            client_id: "app".into(),
+            private_key_pem: SecretString::new("fuzz-key"),
+            certificate_thumbprint: "00".into(),
+        };
+        (
+            token,
+            [token_error(&err, &secret), token_error(&err, &certificate)],
+        )
+    }
+
+    pub fn smtp_address(proxy: &str) -> Option<&str> {
+        super::smtp_address(proxy)
+    }
+}

@@ -780,3 +780,39 @@ mod robustness {
         assert!(t.renew_at <= Instant::now() + crate::paging::MAX_TOKEN_LIFETIME);
     }
 }
+
+/// Entry points for the coverage-guided fuzz targets in `fuzz/`: the answer functions the
+/// robustness properties above call. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use crate::paging::fuzzing::Answer;
+
+    /// A Directory API list answer: the page's accounts and next page token.
+    pub fn page_answer(
+        resp: HttpResponse,
+        last: bool,
+    ) -> Answer<(Vec<IdpAccount>, Option<String>)> {
+        let attempt = super::page_answer(
+            resp,
+            "https://admin.googleapis.com/admin/directory/v1/users",
+            last,
+        );
+        Answer::from_attempt(attempt, |answer| match answer {
+            PageAnswer::Page(page) => Answer::Done((
+                page.users
+                    .into_iter()
+                    .map(GoogleUser::into_account)
+                    .collect(),
+                page.next_page_token,
+            )),
+            PageAnswer::TokenRejected => Answer::TokenRejected,
+        })
+    }
+
+    /// A token endpoint answer: whether the accepted token is non-empty.
+    pub fn token_answer(resp: HttpResponse, last: bool) -> Answer<bool> {
+        let attempt = super::token_answer(resp, "https://oauth2.googleapis.com/token", last);
+        Answer::from_attempt(attempt, |t| Answer::Done(!t.value.expose().is_empty()))
+    }
+}

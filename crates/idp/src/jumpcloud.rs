@@ -465,3 +465,34 @@ mod robustness {
         }
     }
 }
+
+/// Entry point for the coverage-guided fuzz targets in `fuzz/`: the answer function the
+/// robustness properties above call. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use crate::paging::fuzzing::Answer;
+
+    /// A `/systemusers` answer: the stated `totalCount` and the page's accounts.
+    pub fn page_answer(
+        resp: HttpResponse,
+        has_org_id: bool,
+        last: bool,
+    ) -> Answer<(u64, Vec<IdpAccount>)> {
+        let attempt = super::page_answer(
+            resp,
+            "https://console.jumpcloud.com/api/systemusers",
+            has_org_id,
+            last,
+        );
+        Answer::from_attempt(attempt, |page| {
+            Answer::Done((
+                page.total_count,
+                page.results
+                    .into_iter()
+                    .map(SystemUser::into_account)
+                    .collect(),
+            ))
+        })
+    }
+}

@@ -12,6 +12,28 @@ mod okta;
 mod onelogin;
 mod paging;
 
+/// Entry points for the coverage-guided fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::paging::fuzzing::*;
+    pub mod okta {
+        pub use crate::okta::fuzzing::*;
+    }
+    pub mod entra {
+        pub use crate::entra::fuzzing::*;
+    }
+    pub mod google {
+        pub use crate::google::fuzzing::*;
+    }
+    pub mod jumpcloud {
+        pub use crate::jumpcloud::fuzzing::*;
+    }
+    pub mod onelogin {
+        pub use crate::onelogin::fuzzing::*;
+    }
+    pub use crate::jwt::decode_unverified;
+}
+
 pub use entra::{EntraAuth, EntraConfig};
 pub use google::GoogleConfig;
 pub use jumpcloud::JumpCloudConfig;

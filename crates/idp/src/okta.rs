@@ -917,3 +917,47 @@ mod robustness {
         let _ = Instant::now() + lifetime;
     }
 }
+
+/// Entry points for the coverage-guided fuzz targets in `fuzz/`: the parsers the robustness
+/// properties above call. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use crate::paging::fuzzing::Answer;
+
+    pub fn user_page(body: &[u8]) -> Option<Vec<IdpAccount>> {
+        let users = serde_json::from_slice::<Vec<OktaUser>>(body).ok()?;
+        Some(users.into_iter().map(OktaUser::into_account).collect())
+    }
+
+    pub fn next_link(values: &[&str]) -> Option<String> {
+        super::next_link(values)
+    }
+
+    /// The wait a `429` asks for, and what the client decides about the response.
+    pub fn rate_limit(resp: &HttpResponse) -> (Option<Duration>, Answer<()>) {
+        let attempt = retry_or_fail::<()>(resp, resp.status, "https://acme.okta.com/api/v1/users");
+        (
+            rate_limit_wait(resp),
+            Answer::from_attempt(attempt, |()| Answer::Done(())),
+        )
+    }
+
+    /// The error text of a non-`200` answer and a resource server's DPoP nonce.
+    pub fn error_response(resp: &HttpResponse) -> (String, Option<String>) {
+        (okta_error_text(resp), resource_nonce(resp))
+    }
+
+    /// A token endpoint body read as a token (DPoP-bound?, lifetime) and as an OAuth error.
+    pub fn token_response(body: &[u8]) -> (Option<(bool, Duration)>, Option<[IdpError; 2]>) {
+        let token = serde_json::from_slice::<TokenResponse>(body).ok().map(|t| {
+            let lifetime = token_lifetime(t.expires_in, 3600);
+            let _ = Instant::now() + lifetime;
+            (t.token_type.eq_ignore_ascii_case("DPoP"), lifetime)
+        });
+        let error = serde_json::from_slice::<OAuthError>(body)
+            .ok()
+            .map(|e| [token_error(&e, false), token_error(&e, true)]);
+        (token, error)
+    }
+}

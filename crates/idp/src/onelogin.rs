@@ -683,3 +683,54 @@ mod robustness {
         assert!(t.renew_at <= Instant::now() + crate::paging::MAX_TOKEN_LIFETIME);
     }
 }
+
+/// Entry points for the coverage-guided fuzz targets in `fuzz/`: the answer functions and
+/// header readers the robustness properties above call. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use crate::paging::fuzzing::Answer;
+
+    /// What one page answer carried besides its users.
+    #[derive(Debug)]
+    pub struct PageFacts {
+        pub accounts: Vec<IdpAccount>,
+        pub after_cursor: Option<String>,
+        pub total_count: Option<u64>,
+        pub window_spent_for: Option<Duration>,
+    }
+
+    pub fn page_answer(resp: HttpResponse, last: bool) -> Answer<PageFacts> {
+        let attempt = super::page_answer(resp, "https://acme.onelogin.com/api/2/users", last);
+        Answer::from_attempt(attempt, |answer| match answer {
+            PageAnswer::Page(page) => Answer::Done(PageFacts {
+                accounts: page
+                    .users
+                    .into_iter()
+                    .map(OneLoginUser::into_account)
+                    .collect(),
+                after_cursor: page.after_cursor,
+                total_count: page.total_count,
+                window_spent_for: page.window_spent_for,
+            }),
+            PageAnswer::TokenRejected => Answer::TokenRejected,
+        })
+    }
+
+    /// A token endpoint answer (whether the token is non-empty), the body's error message in
+    /// either shape, and a `429`'s wait.
+    pub fn token_answer(
+        resp: HttpResponse,
+        last: bool,
+    ) -> (Option<String>, Option<Duration>, Answer<bool>) {
+        let message = error_message(&resp.body);
+        let wait = throttle_wait(&resp);
+        let attempt =
+            super::token_answer(resp, "https://acme.onelogin.com/auth/oauth2/v2/token", last);
+        (
+            message,
+            wait,
+            Answer::from_attempt(attempt, |t| Answer::Done(!t.value.expose().is_empty())),
+        )
+    }
+}

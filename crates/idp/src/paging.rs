@@ -303,3 +303,60 @@ pub(crate) mod robustness {
         }
     }
 }
+
+/// Entry points for the coverage-guided fuzz targets in `fuzz/`: the shared parsers the
+/// robustness properties above call, and the shape every provider's fuzz entry returns.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// What an answer function made of one response.
+    #[derive(Debug)]
+    pub enum Answer<T> {
+        Done(T),
+        TokenRejected,
+        Retry { after: Option<Duration> },
+        Fail(IdpError),
+    }
+
+    impl<T> Answer<T> {
+        pub(crate) fn from_attempt<U>(
+            attempt: Attempt<U, IdpError>,
+            done: impl FnOnce(U) -> Self,
+        ) -> Self {
+            match attempt {
+                Attempt::Done(value) => done(value),
+                Attempt::Retry { after, .. } => Answer::Retry { after },
+                Attempt::Fail(e) => Answer::Fail(e),
+            }
+        }
+    }
+
+    /// A `200` body read by the shared JSON reader (as Okta and Entra ID read theirs).
+    pub fn parse_json(
+        resp: &HttpResponse,
+        attempt: u32,
+        max_attempts: u32,
+    ) -> Answer<serde_json::Value> {
+        match super::parse_json::<serde_json::Value, ()>(
+            "Fuzz",
+            "https://idp.example/users",
+            resp,
+            attempt,
+            max_attempts,
+            "hint",
+        ) {
+            Ok(v) => Answer::Done(v),
+            Err(a) => Answer::from_attempt(a, |()| unreachable!("parse_json never answers Done")),
+        }
+    }
+
+    /// The next-page origin check and the error-message target of a server-given URL.
+    pub fn next_url(start: &str, next: &str) -> (Result<(), IdpError>, String) {
+        (same_origin("Fuzz", start, next), target_of(next))
+    }
+
+    pub fn identifiers(values: &[&str]) -> Vec<String> {
+        super::identifiers(values)
+    }
+}

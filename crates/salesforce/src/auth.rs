@@ -545,3 +545,47 @@ mod robustness {
         );
     }
 }
+
+/// Entry points for the coverage-guided fuzz targets in `fuzz/`: the token-endpoint parsers
+/// the robustness properties above call. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// What an accepted token response yields: the identity URL's ids, the issue time, and
+    /// whether its signature verified against `client_secret`.
+    #[derive(Debug)]
+    pub struct TokenFacts {
+        pub ids: Option<(String, String)>,
+        pub issued_at: Option<Timestamp>,
+        pub signature_verified: Option<bool>,
+    }
+
+    pub fn token_response(body: &[u8], client_secret: &str) -> Option<TokenFacts> {
+        let t = serde_json::from_slice::<TokenResponse>(body).ok()?;
+        let secret = SecretString::new(client_secret.to_string());
+        let signature_verified = t.signature.as_deref().map(|sig| {
+            verify_signature(&secret, &t.id, t.issued_at.as_deref().unwrap_or(""), sig).is_ok()
+        });
+        Some(TokenFacts {
+            ids: t.ids(),
+            issued_at: t.issued_at(),
+            signature_verified,
+        })
+    }
+
+    /// An OAuth error body and the advice idgap gives for it under each sign-in method.
+    pub fn oauth_error(body: &[u8]) -> Option<(String, Vec<String>)> {
+        let e = serde_json::from_slice::<OAuthErrorBody>(body).ok()?;
+        let advice = [
+            "refresh-token",
+            "JWT bearer",
+            "client-credentials",
+            "authorization-code",
+        ]
+        .into_iter()
+        .map(|method| auth_action(method, &e.error, &e.error_description))
+        .collect();
+        Some((e.error, advice))
+    }
+}

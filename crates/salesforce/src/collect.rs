@@ -904,3 +904,67 @@ mod robustness {
         assert_eq!(OAuthGrant::from(row(f64::NAN)).use_count, 0);
     }
 }
+
+/// Entry points for the coverage-guided fuzz targets in `fuzz/`: the same page parsers the
+/// robustness properties above call. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use crate::rest::Page;
+    use serde::de::DeserializeOwned;
+
+    /// What an accepted query page stated.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct PageFacts {
+        pub total_size: u64,
+        pub done: bool,
+        pub next_records_url: Option<String>,
+        pub records: usize,
+    }
+
+    fn facts<T: DeserializeOwned>(body: &[u8]) -> Option<PageFacts> {
+        let page = serde_json::from_slice::<Page<T>>(body).ok()?;
+        Some(PageFacts {
+            total_size: page.total_size,
+            done: page.done,
+            next_records_url: page.next_records_url,
+            records: page.records.len(),
+        })
+    }
+
+    /// `body` read as a query page of every record type idgap queries (OAuth token rows also
+    /// converted as the collector does), then as untyped JSON records.
+    pub fn query_page(body: &[u8]) -> Vec<(&'static str, Option<PageFacts>)> {
+        let tokens = serde_json::from_slice::<Page<TokenRow>>(body)
+            .ok()
+            .map(|p| {
+                let facts = PageFacts {
+                    total_size: p.total_size,
+                    done: p.done,
+                    next_records_url: p.next_records_url,
+                    records: p.records.len(),
+                };
+                let grants: Vec<OAuthGrant> = p.records.into_iter().map(OAuthGrant::from).collect();
+                assert_eq!(grants.len(), facts.records);
+                facts
+            });
+        vec![
+            ("User", facts::<UserRow>(body)),
+            ("UserLogin", facts::<FrozenRow>(body)),
+            ("Organization", facts::<OrgRow>(body)),
+            ("Profile", facts::<ProfileRow>(body)),
+            ("PermissionSetAssignment", facts::<AssignmentRow>(body)),
+            ("PermissionSetGroup", facts::<GroupRow>(body)),
+            ("OauthToken", tokens),
+            ("SetupAuditTrail", facts::<AuditRow>(body)),
+            ("CronTrigger", facts::<CronRow>(body)),
+            ("SecurityHealthCheckRisks", facts::<RiskRow>(body)),
+            ("COUNT()", facts::<serde_json::Value>(body)),
+        ]
+    }
+
+    /// A Health Check value read as yes/no, and a profile label as its Metadata API name.
+    pub fn health_check_value(value: &str) -> (Option<bool>, String) {
+        (truthy(value), full_name(value))
+    }
+}

@@ -23,6 +23,15 @@ mod rest;
 mod soap;
 pub mod wire;
 
+/// Entry points for the coverage-guided fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::auth::fuzzing::*;
+    pub use crate::collect::fuzzing::*;
+    pub use crate::soap::fuzzing::*;
+    pub use crate::wire::{looks_like_html, parse_datetime, parse_error_body, parse_limit_info};
+}
+
 use std::sync::Arc;
 
 use idgap_model::{ApiUsage, OrgSnapshot};

@@ -385,3 +385,29 @@ mod robustness {
         assert_eq!(parse_response(&body), None);
     }
 }
+
+/// Entry point for the coverage-guided fuzz targets in `fuzz/`: the Metadata API response
+/// parser the robustness properties above call. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// A parsed `readMetadataResponse` (each record's `path → text` leaves) or SOAP fault.
+    #[derive(Debug, PartialEq)]
+    pub enum MetadataAnswer {
+        Records(Vec<Vec<(String, String)>>),
+        Fault { code: String, message: String },
+    }
+
+    pub fn metadata_response(xml: &[u8]) -> Option<MetadataAnswer> {
+        Some(match super::parse_response(xml)? {
+            super::SoapBody::Records(records) => {
+                for record in &records {
+                    for (path, _) in &record.fields {
+                        assert!(record.get(path).is_some() && record.has_prefix(path));
+                    }
+                }
+                MetadataAnswer::Records(records.into_iter().map(|r| r.fields).collect())
+            }
+            super::SoapBody::Fault { code, message } => MetadataAnswer::Fault { code, message },
+        })
+    }
+}
