@@ -10,7 +10,11 @@ fuzz_target!(|data: &[u8]| {
         match page_answer(resp.clone(), last) {
             Answer::Done((accounts, _)) => {
                 assert_eq!(status, 200);
-                assert!(accounts.iter().all(|a| a.identifiers.iter().all(|i| !i.is_empty())));
+                assert!(
+                    accounts
+                        .iter()
+                        .all(|a| a.identifiers.iter().all(|i| !i.is_empty()))
+                );
             }
             Answer::TokenRejected => assert_eq!(status, 401),
             Answer::Retry { .. } => assert!(status != 200 || !last),

@@ -8,7 +8,9 @@ fuzz_target!(|data: &[u8]| {
     let Some(text) = idgap_fuzz::text(data) else {
         return;
     };
-    let (start, next) = text.split_once('\n').unwrap_or(("https://acme.okta.com/api/v1/users", text));
+    let (start, next) = text
+        .split_once('\n')
+        .unwrap_or(("https://acme.okta.com/api/v1/users", text));
     let (same, _) = next_url(start, next);
     if let Err(e) = same {
         let _ = e.to_string();

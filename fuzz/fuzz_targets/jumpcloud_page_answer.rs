@@ -11,7 +11,11 @@ fuzz_target!(|data: &[u8]| {
         match page_answer(resp.clone(), has_org_id, last) {
             Answer::Done((_, accounts)) => {
                 assert_eq!(status, 200);
-                assert!(accounts.iter().all(|a| a.identifiers.iter().all(|i| !i.is_empty())));
+                assert!(
+                    accounts
+                        .iter()
+                        .all(|a| a.identifiers.iter().all(|i| !i.is_empty()))
+                );
             }
             Answer::Retry { .. } => assert!(status != 200 || !last),
             Answer::Fail(e) => drop(e.to_string()),

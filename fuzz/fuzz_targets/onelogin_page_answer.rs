@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
             Answer::Done(page) => {
                 assert_eq!(status, 200);
                 assert!(page.after_cursor.iter().all(|c| !c.is_empty()));
-                assert!(page.accounts.iter().all(|a| a.identifiers.iter().all(|i| !i.is_empty())));
+                assert!(
+                    page.accounts
+                        .iter()
+                        .all(|a| a.identifiers.iter().all(|i| !i.is_empty()))
+                );
             }
             Answer::TokenRejected => assert_eq!(status, 401),
             Answer::Retry { .. } => assert!(status != 200 || !last),
