@@ -22,6 +22,7 @@ pub mod server;
 mod status;
 mod status_patch;
 mod unstored_tokens;
+mod watch_backoff;
 
 pub use args::{LogFormat, RunArgs};
 pub use run::{Operator, OperatorConfig, check_crds, run, start};

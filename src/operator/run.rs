@@ -20,6 +20,7 @@ use super::context::{Context, Scope};
 use super::leader::LeaderLease;
 use super::metrics::Metrics;
 use super::server::{self, ServerState};
+use super::watch_backoff::WatchBackoff;
 use super::{identity_provider, integration};
 use crate::resolve::{identity_provider_secret_refs, integration_secret_refs};
 use crate::resources::{AccessFinding, IdentityProvider, SalesforceIntegration};
@@ -188,7 +189,8 @@ pub async fn start(
             api::<SalesforceIntegration>(&client, ns_ref),
             watcher::Config::default().any_semantic(),
         )
-        .with_config(concurrency.clone());
+        .with_config(concurrency.clone())
+        .trigger_backoff(WatchBackoff::default());
         let store = ctrl.store();
         ctx.scopes.lock().expect("scopes lock").push(Scope {
             namespace: ns.clone(),
@@ -220,7 +222,8 @@ pub async fn start(
             api::<IdentityProvider>(&client, ns_ref),
             watcher::Config::default().any_semantic(),
         )
-        .with_config(concurrency.clone());
+        .with_config(concurrency.clone())
+        .trigger_backoff(WatchBackoff::default());
         let (mctx, mstore) = (ctx.clone(), ctrl.store());
         let ctrl = ctrl
             .watches(

@@ -10,10 +10,11 @@ use crate::world::{INTEGRATION, WAIT, World, keys, last_success, uids};
 /// How long the API server stays down after the operator noticed it was gone.
 const EXTRA_DOWNTIME: Duration = Duration::from_secs(3);
 /// After a restart the operator's watches resume with "410 Gone" (the new API server's watch
-/// cache starts at the current revision) and relist after kube-runtime's backoff (up to 30 s
-/// a step, grown during the outage): changes seen only through a watch took 7–73 s to arrive
-/// in our runs.
-const WATCH_RECOVERY: Duration = Duration::from_secs(180);
+/// cache starts at the current revision) and relist after the operator's watch backoff (at
+/// most 5 s a step, `src/operator/watch_backoff.rs`); with kube-runtime's default (up to 30 s
+/// a step) changes seen only through a watch took up to 73 s to arrive. A generous bound on a
+/// loaded 2-core machine, not a speed claim.
+const WATCH_RECOVERY: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kube_apiserver_restart_mid_sync_is_recovered_by_the_same_operator_process() {
