@@ -496,7 +496,7 @@ async fn run(sims: &Value) -> Vec<Row> {
         "write concurrency".into(),
         "—".into(),
         format!(
-            "{} concurrent writes (APPLY_CONCURRENCY); each create = SSA apply + status apply",
+            "{} concurrent writes (APPLY_CONCURRENCY); one server-side apply per created finding",
             apply_concurrency()
         ),
     ));

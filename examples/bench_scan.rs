@@ -8,6 +8,10 @@
 //! run. The floor is the same requests fetched one after another with the same HTTP stack and
 //! no parsing (the child replays what the simulators served during the scan, following
 //! `nextRecordsUrl` and `Link` by plain substring search).
+//!
+//! `IDGAP_BENCH_LATENCY_MS=N` makes both simulators wait N ms before every answer, for the
+//! scan and the floor alike: a stand-in for the round trip to a real API. Without it, on a
+//! small machine the simulators' own CPU time is most of the floor.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -21,6 +25,7 @@ use idgap_idp::{IdpConfig, OktaAuth, OktaConfig};
 use idgap_model::ProviderKind;
 use idgap_net::{HostPolicy, Http, RetryPolicy, SecretString};
 use idgap_salesforce::{LoginHost, SalesforceAuth, SalesforceConfig};
+use idgap_sim::faults::{Fault, FaultRule};
 use idgap_sim::idp::Directory;
 use idgap_sim::idp::okta::{OktaSim, OktaSimOptions};
 use idgap_sim::salesforce::{GenerateSpec, OrgData, SalesforceSim, SimOptions};
@@ -37,6 +42,14 @@ fn main() {
     } else {
         measure(&args[1..]);
     }
+}
+
+/// Milliseconds each simulator waits before answering (`IDGAP_BENCH_LATENCY_MS`, default 0).
+fn latency_ms() -> u64 {
+    std::env::var("IDGAP_BENCH_LATENCY_MS")
+        .ok()
+        .map(|v| v.parse().expect("IDGAP_BENCH_LATENCY_MS is a number of milliseconds"))
+        .unwrap_or(0)
 }
 
 fn sizes(args: &[String]) -> [usize; 4] {
@@ -165,7 +178,8 @@ fn measure(args: &[String]) {
 
     let n = |v: &Value, k: &str| v[k].as_u64().unwrap_or(0);
     println!(
-        "end-to-end scan: {users} Salesforce users, {grants} OAuth grants, {audit} audit events; Okta directory of {accounts} accounts"
+        "end-to-end scan: {users} Salesforce users, {grants} OAuth grants, {audit} audit events; Okta directory of {accounts} accounts; {} ms added latency per request",
+        latency_ms()
     );
     println!("read {snapshot_users} users and {idp_accounts} IdP accounts; {findings} findings");
     println!("| measure | idgap scan | floor (sequential fetch, no parsing) |");
@@ -244,6 +258,12 @@ fn serve(args: &[String]) {
         let okta = OktaSim::start(directory, OktaSimOptions::new(OKTA_TOKEN, "0oabench"))
             .await
             .unwrap();
+        let latency = latency_ms();
+        if latency > 0 {
+            let wait = || FaultRule::new("/", Fault::Delay(Duration::from_millis(latency)));
+            sf.faults().push(wait().times(u32::MAX));
+            okta.faults().push(wait().times(u32::MAX));
+        }
         let creds = sf.credentials();
         println!(
             "{}",

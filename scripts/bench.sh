@@ -23,6 +23,8 @@ run() { # name, cargo args...
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 run scan --example bench_scan
+# The same with a 25 ms round trip per request, as a real API has.
+(export IDGAP_BENCH_LATENCY_MS=25 && run scan --example bench_scan)
 if [ "$only" = all ] || [ "$only" = operator ]; then
   IDGAP_TESTBIN=$(scripts/testbin.sh | tail -n 1)
   export IDGAP_TESTBIN
