@@ -425,6 +425,34 @@ async fn oauth_token_cap_is_partitioned_so_every_row_is_read() {
     assert!((13..=20).contains(&pages), "{pages} OauthToken pages");
 }
 
+/// A last window that is exactly full and brings the count to `COUNT()` ends the read: no
+/// query just to prove nothing is left.
+#[tokio::test]
+async fn oauth_token_windows_stop_when_the_count_is_reached() {
+    let now = Timestamp::now();
+    let mut org = OrgData::new();
+    let p = org.add_profile("Standard User");
+    let user = org.add_user("u@acme.com", p, days_ago(now, 400));
+    let base = days_ago(now, 300);
+    // One grant a second: the second window starts at the first window's last second, reads
+    // that row again and 2,499 new ones — exactly the 2,500-row cap, and the last of 4,999.
+    for i in 0..4999u64 {
+        let created = base + SignedDuration::from_secs(i as i64);
+        org.add_oauth_token("Slack", user, created, None, i);
+    }
+    let sim = start(org, SimOptions::default()).await;
+    let snap = sync(&http(), &refresh_config(&sim, now))
+        .await
+        .unwrap()
+        .snapshot;
+    assert_eq!(snap.oauth_grants.len(), 4999);
+    let mut uses: Vec<u64> = snap.oauth_grants.iter().map(|g| g.use_count).collect();
+    uses.sort_unstable();
+    assert_eq!(uses, (0..4999).collect::<Vec<_>>());
+    // COUNT(), then two windows of five 500-row pages each.
+    assert_eq!(sim.requests().pages_by_object["OauthToken"], 11);
+}
+
 #[tokio::test]
 async fn sandbox_flag_and_generated_org_truth() {
     let spec = idgap_sim::salesforce::GenerateSpec {
