@@ -48,7 +48,10 @@ fn main() {
 fn latency_ms() -> u64 {
     std::env::var("IDGAP_BENCH_LATENCY_MS")
         .ok()
-        .map(|v| v.parse().expect("IDGAP_BENCH_LATENCY_MS is a number of milliseconds"))
+        .map(|v| {
+            v.parse()
+                .expect("IDGAP_BENCH_LATENCY_MS is a number of milliseconds")
+        })
         .unwrap_or(0)
 }
 
