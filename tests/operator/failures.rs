@@ -239,5 +239,19 @@ async fn a_rotated_token_that_cannot_be_stored_is_reported() {
         assert!(!text.contains(&creds.refresh_token), "{text}");
         assert!(!text.contains(&creds.client_secret), "{text}");
     }
+
+    // The Secret still holds the token Salesforce retired; the next sync signs in with the
+    // one kept in memory (and rotates again), and keeps saying it is not stored.
+    let token = env
+        .request_sync("integration", NAME, "after-rotation")
+        .await;
+    let again = env.wait_handled(NAME, &token).await;
+    let ready = condition(&again, "Ready").unwrap();
+    assert_eq!(ready.reason, "Succeeded", "{ready:?}");
+    let credentials = condition(&again, "CredentialsValid").unwrap();
+    assert_eq!(
+        (credentials.status.as_str(), credentials.reason.as_str()),
+        ("False", "RefreshTokenNotStored")
+    );
     env.stop().await;
 }
