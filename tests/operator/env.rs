@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use idgap::operator::metrics::Metrics;
 use idgap::operator::{Operator, OperatorConfig};
-use idgap::resources::{AccessFinding, Condition, IdentityProvider, SalesforceIntegration};
+use idgap::resources::{AccessFinding, IdentityProvider, SalesforceIntegration};
 use idgap_sim::idp::jumpcloud::{JumpCloudSim, JumpCloudSimOptions};
 use idgap_sim::idp::{Directory, Person, PersonState};
 use idgap_sim::salesforce::{OrgData, SalesforceSim, SimOptions};
@@ -347,20 +347,7 @@ impl Env {
     }
 }
 
-pub fn condition(o: &SalesforceIntegration, type_: &str) -> Option<Condition> {
-    o.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .cloned()
-}
-
-/// Not syncing, and the current generation has been handled.
-pub fn settled(o: &SalesforceIntegration) -> bool {
-    let s = o.status.clone().unwrap_or_default();
-    s.observed_generation == o.metadata.generation && condition(o, "Reconciling").is_none()
-}
+pub use crate::support::{condition, settled};
 
 pub fn expect_findings(actual: &[(String, String)], expected: &[(&str, &str)]) {
     let expected: Vec<(String, String)> = expected

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::operator_process::{Launch, OperatorProcess};
 use crate::support::{Cluster, eventually};
-use crate::world::{INTEGRATION, WAIT, World, keys, last_success, uids};
+use crate::world::{INTEGRATION, WAIT, World, assert_kept, keys, last_success};
 
 /// How long the API server stays down after the operator noticed it was gone.
 const EXTRA_DOWNTIME: Duration = Duration::from_secs(3);
@@ -39,17 +39,8 @@ async fn kube_apiserver_restart_mid_sync_is_recovered_by_the_same_operator_proce
     assert_eq!(operator.finding_writes("create").await, 3.0);
 
     // The org changes, Salesforce turns slow, and a sync is requested.
-    let added = world.add_user_missing_from_idp("frank@acme.com");
-    world.slow_salesforce();
-    let calls_before = world.salesforce_calls();
     let token = "after-apiserver-restart";
-    world.request_sync(token).await;
-    eventually(
-        "the requested sync to be reading Salesforce",
-        WAIT,
-        || async { (world.salesforce_calls() >= calls_before + 2).then_some(()) },
-    )
-    .await;
+    let added = world.start_slow_sync("frank@acme.com", token).await;
 
     // kube-apiserver dies in the middle of the sync.
     let apiserver_pid = cluster.kill_apiserver();
@@ -93,22 +84,14 @@ async fn kube_apiserver_restart_mid_sync_is_recovered_by_the_same_operator_proce
             .map(|s| &s.last_successful_sync_time),
     );
     let after = world.stored().await;
-    let mut expected = world.expected_initially();
-    expected.insert(added);
+    let expected = world.expected_with(added);
     assert_eq!(
         keys(&after),
         expected,
         "exactly the right findings, no duplicate"
     );
     // Nothing from before the outage was lost or recreated: same names, same uids.
-    let after_uids = uids(&after);
-    for (name, uid) in uids(&before) {
-        assert_eq!(
-            after_uids.get(&name),
-            Some(&uid),
-            "finding {name} from before the outage is kept as it was"
-        );
-    }
+    assert_kept(&before, &after, "from before the outage is kept as it was");
     assert_eq!(operator.pid, pid);
     assert!(operator.alive(), "never restarted");
     // One create for the new finding after the three of the first sync; nothing rewritten.
@@ -182,17 +165,8 @@ async fn kube_apiserver_restart_mid_sync_with_refresh_token_rotation() {
     })
     .await;
     world.wait_synced(None).await;
-    let added = world.add_user_missing_from_idp("frank@acme.com");
-    world.slow_salesforce();
-    let calls_before = world.salesforce_calls();
     let token = "after-apiserver-restart";
-    world.request_sync(token).await;
-    eventually(
-        "the requested sync to be reading Salesforce",
-        WAIT,
-        || async { (world.salesforce_calls() >= calls_before + 2).then_some(()) },
-    )
-    .await;
+    let added = world.start_slow_sync("frank@acme.com", token).await;
     cluster.kill_apiserver();
     eventually(
         "the operator to report the AccessFinding writes it could not make",
@@ -232,7 +206,5 @@ async fn kube_apiserver_restart_mid_sync_with_refresh_token_rotation() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let mut expected = world.expected_initially();
-    expected.insert(added);
-    assert_eq!(keys(&world.stored().await), expected);
+    assert_eq!(keys(&world.stored().await), world.expected_with(added));
 }

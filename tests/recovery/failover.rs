@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::operator_process::{Launch, OperatorProcess};
 use crate::support::{Cluster, eventually};
-use crate::world::{INTEGRATION, WAIT, World, condition, keys, last_success, settled, uids};
+use crate::world::{INTEGRATION, WAIT, World, assert_kept, condition, keys, last_success, settled};
 
 async fn wait_holder(world: &World, identity: &str) {
     eventually(&format!("{identity} to hold the Lease"), WAIT, || async {
@@ -63,17 +63,8 @@ async fn leader_killed_mid_sync_hands_over_to_the_other_process() {
     );
 
     // A slow sync; the leader dies in the middle of it.
-    let added = world.add_user_missing_from_idp("frank@acme.com");
-    world.slow_salesforce();
-    let calls_before = world.salesforce_calls();
     let token = "failover";
-    world.request_sync(token).await;
-    eventually(
-        "the leader's sync to be reading Salesforce",
-        WAIT,
-        || async { (world.salesforce_calls() >= calls_before + 2).then_some(()) },
-    )
-    .await;
+    let added = world.start_slow_sync("frank@acme.com", token).await;
     a.kill_hard();
     let killed = Instant::now();
     assert!(!a.alive());
@@ -102,21 +93,17 @@ async fn leader_killed_mid_sync_hands_over_to_the_other_process() {
     let completed = killed.elapsed();
     assert!(last_success(&recovered) > last_success(&first));
     let after = world.stored().await;
-    let mut expected = world.expected_initially();
-    expected.insert(added);
+    let mut expected = world.expected_with(added);
     assert_eq!(
         keys(&after),
         expected,
         "exactly the right findings, no duplicate"
     );
-    let after_uids = uids(&after);
-    for (name, uid) in uids(&before) {
-        assert_eq!(
-            after_uids.get(&name),
-            Some(&uid),
-            "finding {name} written by the old leader is kept as it was"
-        );
-    }
+    assert_kept(
+        &before,
+        &after,
+        "written by the old leader is kept as it was",
+    );
     // The new leader (empty caches) created only the new finding and rewrote nothing.
     assert_eq!(b.finding_writes("create").await, 1.0);
     assert_eq!(b.finding_writes("update").await, 0.0);
@@ -138,17 +125,8 @@ async fn leader_killed_mid_sync_hands_over_to_the_other_process() {
 
     // SIGTERM (what Kubernetes sends before stopping a pod) in the middle of a slow sync: the
     // leader stops taking work but finishes that sync, then exits cleanly.
-    let grace = world.add_user_missing_from_idp("grace@acme.com");
-    world.slow_salesforce();
-    let calls_before = world.salesforce_calls();
     let drain = "drain-on-sigterm";
-    world.request_sync(drain).await;
-    eventually(
-        "replica-b's sync to be reading Salesforce",
-        WAIT,
-        || async { (world.salesforce_calls() >= calls_before + 2).then_some(()) },
-    )
-    .await;
+    let grace = world.start_slow_sync("grace@acme.com", drain).await;
     b.terminate();
     let terminated = Instant::now();
     let calls_at_sigterm = world.salesforce_calls();

@@ -67,9 +67,7 @@ async fn leader_that_cannot_renew_exits_and_the_standby_takes_over() {
     let token = "after-lease-loss";
     world.request_sync(token).await;
     world.wait_synced(Some(token)).await;
-    let mut expected = world.expected_initially();
-    expected.insert(added);
-    assert_eq!(keys(&world.stored().await), expected);
+    assert_eq!(keys(&world.stored().await), world.expected_with(added));
     assert_eq!(b.finding_writes("create").await, 1.0);
     assert_eq!(b.finding_writes("update").await, 0.0);
     assert_eq!(b.finding_writes("delete").await, 0.0);

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use idgap::resources::{AccessFinding, Condition, IdentityProvider, SalesforceIntegration};
+use idgap::resources::{AccessFinding, IdentityProvider, SalesforceIntegration};
 use idgap_sim::faults::{Fault, FaultRule};
 use idgap_sim::idp::jumpcloud::{JumpCloudSim, JumpCloudSimOptions};
 use idgap_sim::idp::{Directory, Person, PersonState};
@@ -191,6 +191,30 @@ impl World {
         ("user-not-in-idp".to_string(), username.to_string())
     }
 
+    /// `username` joins the org without an IdP account, Salesforce turns slow, a sync is
+    /// requested with `token`, and this returns once that sync is reading Salesforce (so a
+    /// disruption now lands in its middle). Returns the finding the sync should add.
+    pub async fn start_slow_sync(&self, username: &str, token: &str) -> Key {
+        let added = self.add_user_missing_from_idp(username);
+        self.slow_salesforce();
+        let calls_before = self.salesforce_calls();
+        self.request_sync(token).await;
+        eventually(
+            "the requested sync to be reading Salesforce",
+            WAIT,
+            || async { (self.salesforce_calls() >= calls_before + 2).then_some(()) },
+        )
+        .await;
+        added
+    }
+
+    /// The findings after a complete sync: the initial ones and `added`.
+    pub fn expected_with(&self, added: Key) -> BTreeSet<Key> {
+        let mut expected = self.expected_initially();
+        expected.insert(added);
+        expected
+    }
+
     /// Every Salesforce REST/SOAP call (not the token endpoint) takes [`SLOW_CALL`] until
     /// [`World::fast_salesforce`].
     pub fn slow_salesforce(&self) {
@@ -345,20 +369,16 @@ pub fn uids(stored: &[Stored]) -> BTreeMap<String, String> {
         .collect()
 }
 
-pub fn condition(o: &SalesforceIntegration, type_: &str) -> Option<Condition> {
-    o.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .cloned()
+/// Every finding of `before` is still in `after` under the same name and uid (not lost, not
+/// recreated).
+pub fn assert_kept(before: &[Stored], after: &[Stored], what: &str) {
+    let after_uids = uids(after);
+    for (name, uid) in uids(before) {
+        assert_eq!(after_uids.get(&name), Some(&uid), "finding {name} {what}");
+    }
 }
 
-/// Not syncing, and the current generation has been handled.
-pub fn settled(o: &SalesforceIntegration) -> bool {
-    let s = o.status.clone().unwrap_or_default();
-    s.observed_generation == o.metadata.generation && condition(o, "Reconciling").is_none()
-}
+pub use crate::support::{condition, settled};
 
 /// `status.lastSuccessfulSyncTime`.
 pub fn last_success(o: &SalesforceIntegration) -> jiff::Timestamp {

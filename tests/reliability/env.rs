@@ -473,20 +473,7 @@ impl Env {
 /// (status, reason, message) of a Ready condition.
 pub type ReadyView = (String, String, String);
 
-pub fn condition(o: &SalesforceIntegration, type_: &str) -> Option<Condition> {
-    o.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .cloned()
-}
-
-/// Not syncing, and the current generation has been handled.
-pub fn settled(o: &SalesforceIntegration) -> bool {
-    let s = o.status.clone().unwrap_or_default();
-    s.observed_generation == o.metadata.generation && condition(o, "Reconciling").is_none()
-}
+pub use crate::support::{condition, settled};
 
 pub fn idp_condition(o: &IdentityProvider, type_: &str) -> Option<Condition> {
     o.status

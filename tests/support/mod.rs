@@ -13,6 +13,8 @@ pub use cluster::{ApplyError, Cluster, DedicatedCluster, testbin_dir};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use idgap::resources::{Condition, SalesforceIntegration};
+
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout` naming `what`.
 /// For conditions the control plane reaches eventually (GC, Established, namespace deletion).
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
@@ -30,4 +32,20 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The integration's condition of `type_`, if it has one.
+pub fn condition(o: &SalesforceIntegration, type_: &str) -> Option<Condition> {
+    o.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .cloned()
+}
+
+/// Not syncing, and the current generation has been handled.
+pub fn settled(o: &SalesforceIntegration) -> bool {
+    let s = o.status.clone().unwrap_or_default();
+    s.observed_generation == o.metadata.generation && condition(o, "Reconciling").is_none()
 }
