@@ -31,6 +31,11 @@ pub async fn sync_directory(
     idgap_idp::sync(http, &plan.name, &plan.config).await
 }
 
+/// Reads the org. Independent of the directories, so callers may run both at once.
+pub async fn sync_org(http: &Http, plan: &IntegrationPlan) -> Result<SyncOutcome, SyncError> {
+    idgap_salesforce::sync(http, &plan.salesforce).await
+}
+
 #[derive(Debug)]
 pub struct ScanResult {
     pub sync: SyncOutcome,
@@ -47,7 +52,7 @@ pub async fn scan(
     directories: &[DirectoryState],
     now: Timestamp,
 ) -> Result<ScanResult, SyncError> {
-    let sync = idgap_salesforce::sync(http, &plan.salesforce).await?;
+    let sync = sync_org(http, plan).await?;
     let detection = detect(plan, &sync, directories, now);
     Ok(ScanResult { sync, detection })
 }

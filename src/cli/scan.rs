@@ -187,7 +187,7 @@ pub async fn build_report(
         .buffered(CONCURRENT_READS)
         .collect::<Vec<_>>();
     let read_orgs = stream::iter(&prepared)
-        .map(|p| idgap_salesforce::sync(http, &p.plan.salesforce))
+        .map(|p| pipeline::sync_org(http, &p.plan))
         .buffered(CONCURRENT_READS)
         .collect::<Vec<_>>();
     let (directory_results, org_results) = tokio::join!(read_directories, read_orgs);
