@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use idgap::pipeline::{DirectoryState, detect, sync_directory};
+use idgap::pipeline::{DirectoryState, detect, sync_directory, sync_org};
 use idgap::resolve::{IdentityProviderPlan, IntegrationPlan};
 use idgap_detect::Policy;
 use idgap_idp::{IdpConfig, OktaAuth, OktaConfig};
@@ -145,7 +145,7 @@ fn measure(args: &[String]) {
             },
             async {
                 let started = Instant::now();
-                let org = idgap_salesforce::sync(&http, &plan.salesforce).await;
+                let org = sync_org(&http, &plan).await;
                 (org, started.elapsed())
             }
         );
