@@ -51,9 +51,10 @@ pub struct SalesforceConnectArgs {
     /// Allow a login host that is not a Salesforce host (e.g. 127.0.0.1 for the simulator).
     #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_hosts: Vec<String>,
-    /// Give up waiting for the browser after this many seconds.
-    #[arg(long, default_value_t = 300)]
-    pub timeout: u64,
+    /// Give up waiting for the browser after this long in total, e.g. `5m` (a bare number
+    /// is seconds).
+    #[arg(long, default_value = "5m", value_parser = super::parse_timeout)]
+    pub timeout: Duration,
 }
 
 pub async fn run(args: SalesforceConnectArgs) -> anyhow::Result<()> {
@@ -107,17 +108,14 @@ pub async fn run(args: SalesforceConnectArgs) -> anyhow::Result<()> {
         open_browser(&url);
     }
 
-    let code = tokio::time::timeout(
-        Duration::from_secs(args.timeout),
-        wait_for_code(&listener, &state),
-    )
-    .await
-    .map_err(|_| {
-        anyhow::anyhow!(
-            "no callback within {}s; run the command again and approve the app in the browser",
-            args.timeout
-        )
-    })??;
+    let code = tokio::time::timeout(args.timeout, wait_for_code(&listener, &state))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "no callback within {}s; run the command again and approve the app in the browser",
+                args.timeout.as_secs()
+            )
+        })??;
     drop(listener);
 
     let grant = exchange_code(

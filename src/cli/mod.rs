@@ -1,6 +1,7 @@
 //! The `idgap` command line: `demo`, `scan`, `connect`, `sim`, `crd` and `run` (the
 //! operator). Exit codes: 0 clean (or findings below `--fail-on`), 1 findings at or above
-//! `--fail-on`, 2 any error. Errors are printed as one line on stderr.
+//! `--fail-on`, 2 any error or an incomplete scan (an org not read, or a rule that was asked
+//! for not evaluated, unless `--allow-partial`). Errors are printed as one line on stderr.
 
 mod connect;
 mod crd;
@@ -17,7 +18,7 @@ use idgap_model::Severity;
 
 use crate::output::Format;
 
-pub use scan::{ScanError, build_report};
+pub use scan::{ScanError, build_report, finish};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,9 +67,18 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// A manifest file or a directory of them (SalesforceIntegration, IdentityProvider,
-    /// Secret); repeatable.
+    /// Secret); repeatable; `-` reads standard input.
     #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
     pub files: Vec<PathBuf>,
+    /// Refuse documents of other kinds (a Namespace, a ConfigMap, a CI workflow) instead of
+    /// skipping them with a note.
+    #[arg(long)]
+    pub strict: bool,
+    /// Exit by `--fail-on` even when a rule could not be evaluated (an IdP not read, a
+    /// Salesforce collector gap); the skipped rules are still reported. An org that could
+    /// not be read at all still exits 2.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Allow calls to a host that is not a vendor API host (e.g. 127.0.0.1 for the
     /// simulator, a proxy); repeatable. Patterns: host, host:port, *.domain.
     #[arg(long = "allow-host", value_name = "HOST")]
@@ -76,9 +86,10 @@ pub struct ScanArgs {
     /// Only scan this SalesforceIntegration (namespace/name or name); repeatable.
     #[arg(long = "integration", value_name = "NAME")]
     pub only: Vec<String>,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 60)]
-    pub timeout: u64,
+    /// Timeout of each HTTP attempt, e.g. `60s`, `2m` (a bare number is seconds). A request
+    /// is tried up to 5 times, so an unresponsive host costs up to about 5× this.
+    #[arg(long, default_value = "60s", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -120,6 +131,25 @@ pub struct SimArgs {
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
+}
+
+/// A timeout flag: a duration with a unit (`30s`, `1m30s`, `500ms`) as everywhere else,
+/// or a bare number of seconds as the flags first took. Zero is refused: it would fail
+/// every request at once.
+pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let d = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        std::time::Duration::from_secs(
+            t.parse()
+                .map_err(|_| format!("`{s}` is too large a number of seconds"))?,
+        )
+    } else {
+        crate::resources::parse_duration(t)?
+    };
+    if d.is_zero() {
+        return Err(format!("`{s}` is zero; give a timeout such as 30s"));
+    }
+    Ok(d)
 }
 
 /// Runs the CLI and returns the process exit code.

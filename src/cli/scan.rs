@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::{StreamExt, stream};
 
-use idgap_model::OrgSnapshot;
+use idgap_model::{OrgSnapshot, Severity};
 use idgap_net::{HostPolicy, HostPolicyError, Http, RetryPolicy};
 use jiff::Timestamp;
 
@@ -16,7 +15,8 @@ use super::manifests::{Located, ManifestError, Manifests, Origin, one_line};
 use super::progress::Progress;
 use super::{ScanArgs, exit_code};
 use crate::output::{
-    self, DirectorySummary, ExcludedFinding, IntegrationReport, Inventory, Report, SkippedRule,
+    self, DirectorySummary, ExcludedFinding, FailedIntegration, IntegrationReport, Inventory,
+    Report, SkippedRule,
 };
 use crate::pipeline::{self, DirectoryState};
 use crate::resolve::{
@@ -53,12 +53,6 @@ pub enum ScanError {
     UnknownIntegration(String),
     #[error("--allow-host: {0}")]
     HostPolicy(#[from] HostPolicyError),
-    #[error("SalesforceIntegration {namespace}/{name}: {detail}")]
-    Salesforce {
-        namespace: String,
-        name: String,
-        detail: String,
-    },
 }
 
 pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -66,25 +60,67 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let policy = HostPolicy::vendors_only()
         .allow(&args.allow_hosts)
         .map_err(ScanError::from)?;
-    let http = Http::new(
-        policy,
-        RetryPolicy::default(),
-        Duration::from_secs(args.timeout.max(1)),
-    );
+    let http = Http::new(policy, RetryPolicy::default(), args.timeout);
     let outcome = build_report(&manifests, &args.only, &http, Timestamp::now()).await?;
     print!("{}", output::render(&outcome.report, args.out.output));
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
-    if !outcome.failed_directories.is_empty() {
-        eprintln!(
-            "error: {} identity provider(s) could not be read ({}); the IdP rules were not evaluated, so this scan is incomplete",
-            outcome.failed_directories.len(),
-            outcome.failed_directories.join("; ")
-        );
-        return Ok(ExitCode::from(2));
+    Ok(finish(
+        &outcome.report,
+        args.out.fail_on,
+        args.allow_partial,
+    ))
+}
+
+/// The exit code of a printed report, with one line on stderr when it is incomplete: 2
+/// when an org could not be read, or when a rule that was asked for was not evaluated
+/// (unless `allow_partial`); otherwise by `fail_on`. The line names each failed source with
+/// its reason (the table says each reason once more; the rules' reasons are only there).
+pub fn finish(report: &Report, fail_on: Option<Severity>, allow_partial: bool) -> ExitCode {
+    if report.complete() {
+        return exit_code(report.worst(), fail_on);
     }
-    Ok(exit_code(outcome.report.worst(), args.out.fail_on))
+    let mut parts: Vec<String> = report
+        .failed_sources()
+        .into_iter()
+        .map(|f| format!("{} could not be read: {}", f.source, f.error))
+        .collect();
+    for i in &report.integrations {
+        let rules: Vec<&str> = i.not_evaluated().map(|s| s.rule.as_str()).collect();
+        if !rules.is_empty() {
+            parts.push(format!(
+                "{} rule{} not evaluated for {}/{} ({})",
+                rules.len(),
+                if rules.len() == 1 { "" } else { "s" },
+                i.namespace,
+                i.name,
+                rules.join(", ")
+            ));
+        }
+    }
+    let accepted = allow_partial && report.failed.is_empty();
+    let (label, tail) = if accepted {
+        ("warning", "accepted by --allow-partial")
+    } else if report.failed.is_empty() {
+        (
+            "error",
+            "results not evaluated are missing, not fixed; pass --allow-partial to accept a partial scan",
+        )
+    } else if report.integrations.is_empty() {
+        ("error", "nothing was scanned")
+    } else {
+        ("error", "the results of the other integrations are printed")
+    };
+    eprintln!(
+        "{label}: incomplete scan: {}; {tail}",
+        one_line(&parts.join("; "))
+    );
+    if accepted {
+        exit_code(report.worst(), fail_on)
+    } else {
+        ExitCode::from(2)
+    }
 }
 
 /// A finished scan over every selected integration.
@@ -92,8 +128,6 @@ pub struct ScanOutcome {
     pub report: Report,
     /// Things the user should know that do not make the scan fail.
     pub warnings: Vec<String>,
-    /// `name: reason` of every identity provider that could not be read.
-    pub failed_directories: Vec<String>,
 }
 
 /// How many directories, and separately how many orgs, are read at once.
@@ -193,7 +227,6 @@ pub async fn build_report(
     let (directory_results, org_results) = tokio::join!(read_directories, read_orgs);
 
     let mut directories: BTreeMap<(String, String), (DirectoryState, u64)> = BTreeMap::new();
-    let mut failed = Vec::new();
     for (key, result) in directory_results {
         let plan = &idp_plans[key];
         let (result, requests) = match result {
@@ -201,11 +234,7 @@ pub async fn build_report(
                 let requests = snapshot.requests;
                 (Ok(Arc::new(snapshot)), requests)
             }
-            Err(e) => {
-                let reason = one_line(&e.to_string());
-                failed.push(format!("{}/{}: {reason}", key.0, key.1));
-                (Err(reason), 0)
-            }
+            Err(e) => (Err(one_line(&e.to_string())), 0),
         };
         directories.insert(
             key.clone(),
@@ -226,11 +255,20 @@ pub async fn build_report(
     for (p, synced) in prepared.into_iter().zip(org_results) {
         progress.set(&format!("Detecting for {}…", p.source.name));
         let states: Vec<DirectoryState> = p.idps.iter().map(|k| directories[k].0.clone()).collect();
-        let sync = synced.map_err(|e| ScanError::Salesforce {
-            namespace: p.source.namespace.clone(),
-            name: p.source.name.clone(),
-            detail: one_line(&e.to_string()),
-        })?;
+        let sync = match synced {
+            Ok(sync) => sync,
+            Err(e) => {
+                // The other integrations' results still count: report this one as failed.
+                report.failed.push(FailedIntegration {
+                    name: p.source.name.clone(),
+                    namespace: p.source.namespace.clone(),
+                    manifest: Some(p.source.origin.file.clone()),
+                    manifest_line: Some(p.source.origin.line),
+                    error: one_line(&e.to_string()),
+                });
+                continue;
+            }
+        };
         let detection = pipeline::detect(&p.plan, &sync, &states, now);
         if sync.rotated_refresh_token.is_some() {
             warnings.push(format!(
@@ -282,6 +320,7 @@ pub async fn build_report(
                 .skipped
                 .into_iter()
                 .map(|s| SkippedRule {
+                    disabled: p.plan.policy.disabled_rules.contains(&s.rule),
                     rule: s.rule.as_str().to_string(),
                     reason: s.reason,
                 })
@@ -293,11 +332,7 @@ pub async fn build_report(
         });
     }
     progress.finish();
-    Ok(ScanOutcome {
-        report,
-        warnings,
-        failed_directories: failed,
-    })
+    Ok(ScanOutcome { report, warnings })
 }
 
 fn select<'a>(
@@ -324,7 +359,15 @@ fn select<'a>(
         if found.is_empty() {
             return Err(ScanError::UnknownIntegration(want.clone()));
         }
-        out.extend(found);
+        // `--integration a --integration ns/a` names one integration: scan it once.
+        for i in found {
+            if !out
+                .iter()
+                .any(|o: &&Located<SalesforceIntegration>| std::ptr::eq(*o, i))
+            {
+                out.push(i);
+            }
+        }
     }
     Ok(out)
 }

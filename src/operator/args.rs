@@ -24,7 +24,8 @@ pub struct RunArgs {
     /// Reconciles running at the same time, per kind.
     #[arg(long, default_value_t = 4)]
     pub max_concurrent_reconciles: u16,
-    /// Timeout of each outbound HTTP request, e.g. `30s`.
+    /// Timeout of each outbound HTTP attempt, e.g. `30s` (a bare number is seconds); a
+    /// request is tried up to 5 times.
     #[arg(long, default_value = "30s", value_parser = parse_timeout)]
     pub request_timeout: std::time::Duration,
 }
@@ -36,7 +37,7 @@ pub enum LogFormat {
 }
 
 fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
-    crate::resources::parse_duration(s)
+    crate::cli::parse_timeout(s)
 }
 
 impl Default for RunArgs {

@@ -32,13 +32,16 @@ pub(crate) fn document(report: &Report) -> Value {
         .integrations
         .iter()
         .flat_map(|i| {
-            i.skipped
-                .iter()
-                .map(move |s| json!({"integration": i.name, "rule": s.rule, "reason": s.reason}))
+            i.skipped.iter().map(move |s| {
+                json!({"integration": i.name, "rule": s.rule, "reason": s.reason, "disabled": s.disabled})
+            })
         })
         .collect();
     let t = report.totals();
     let mut doc = Map::new();
+    // False when an org or an IdP was not read or a rule asked for was not evaluated: a
+    // finding missing from such a run may simply not have been looked for.
+    doc.insert("complete".into(), report.complete().into());
     doc.insert("findings".into(), findings.into());
     doc.insert("excluded".into(), excluded.into());
     doc.insert("skippedRules".into(), skipped.into());
@@ -60,7 +63,7 @@ pub(crate) fn document(report: &Report) -> Value {
             audit_events: a.audit_events + i.inventory.audit_events,
         });
     doc.insert("inventory".into(), inventory_json(&inventory));
-    if let [only] = report.integrations.as_slice() {
+    if let ([only], []) = (report.integrations.as_slice(), report.failed.as_slice()) {
         doc.insert("org".into(), org_json(only));
         doc.insert("apiUsage".into(), api_usage_json(&only.api_usage));
     } else {
@@ -77,6 +80,22 @@ pub(crate) fn document(report: &Report) -> Value {
             .integrations
             .iter()
             .map(integration_json)
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    doc.insert(
+        "failedIntegrations".into(),
+        report
+            .failed
+            .iter()
+            .map(|f| {
+                json!({
+                    "name": f.name,
+                    "namespace": f.namespace,
+                    "manifest": f.manifest.as_ref().map(|p| p.display().to_string()),
+                    "error": f.error,
+                })
+            })
             .collect::<Vec<_>>()
             .into(),
     );
@@ -141,6 +160,7 @@ fn integration_json(i: &IntegrationReport) -> Value {
             "critical": t.critical, "high": t.high, "medium": t.medium, "low": t.low,
             "total": t.total(), "excluded": t.excluded,
         },
+        "complete": i.not_evaluated().next().is_none(),
         "rulesEvaluated": i.rules_evaluated.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "inventory": inventory_json(&i.inventory),
         "apiUsage": api_usage_json(&i.api_usage),

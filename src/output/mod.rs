@@ -10,7 +10,8 @@ mod sarif;
 pub mod table;
 
 pub use report::{
-    DirectorySummary, ExcludedFinding, IntegrationReport, Inventory, Report, SkippedRule, Totals,
+    DirectorySummary, ExcludedFinding, FailedIntegration, FailedSource, IntegrationReport,
+    Inventory, Report, SkippedRule, Totals,
 };
 
 /// The output formats of `idgap scan` and `idgap demo`.
@@ -101,6 +102,7 @@ mod tests {
                 integration("a", vec![low_finding()], 5),
                 integration("b", Vec::new(), 7),
             ],
+            failed: Vec::new(),
         }
     }
 

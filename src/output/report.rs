@@ -6,6 +6,31 @@ use idgap_model::{ApiUsage, Finding, OrgInfo, ProviderKind, RuleId, Severity};
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub integrations: Vec<IntegrationReport>,
+    /// Integrations whose org could not be read: nothing was evaluated for them, and the
+    /// others' results are still reported.
+    pub failed: Vec<FailedIntegration>,
+}
+
+/// A `SalesforceIntegration` whose org sync failed.
+#[derive(Debug, Clone)]
+pub struct FailedIntegration {
+    pub name: String,
+    pub namespace: String,
+    pub manifest: Option<PathBuf>,
+    pub manifest_line: Option<usize>,
+    /// Why the sync failed, one line.
+    pub error: String,
+}
+
+/// A source that could not be read, as every format names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedSource {
+    /// `SalesforceIntegration security/acme-prod` or `IdentityProvider security/okta`.
+    pub source: String,
+    pub error: String,
+    /// The manifest that declared the integration concerned, when there is one.
+    pub manifest: Option<PathBuf>,
+    pub manifest_line: Option<usize>,
 }
 
 /// The results for one `SalesforceIntegration`.
@@ -40,6 +65,9 @@ pub struct ExcludedFinding {
 pub struct SkippedRule {
     pub rule: String,
     pub reason: String,
+    /// Turned off in `spec.rules.disabled`: not asked for, so its absence leaves the scan
+    /// complete. Every other skipped rule makes the scan partial.
+    pub disabled: bool,
 }
 
 /// What was read from the org, in counts.
@@ -107,7 +135,54 @@ impl IntegrationReport {
     }
 }
 
+impl IntegrationReport {
+    /// The rules this integration asked for but could not evaluate completely.
+    pub fn not_evaluated(&self) -> impl Iterator<Item = &SkippedRule> {
+        self.skipped.iter().filter(|s| !s.disabled)
+    }
+}
+
 impl Report {
+    /// True when every integration was read and every rule asked for was evaluated: only
+    /// then does the absence of a finding mean it is gone.
+    pub fn complete(&self) -> bool {
+        self.failed.is_empty()
+            && self
+                .integrations
+                .iter()
+                .all(|i| i.not_evaluated().next().is_none())
+    }
+
+    /// Every failed org, then every identity provider that could not be read (once, however
+    /// many integrations link it).
+    pub fn failed_sources(&self) -> Vec<FailedSource> {
+        let mut out: Vec<FailedSource> = self
+            .failed
+            .iter()
+            .map(|f| FailedSource {
+                source: format!("SalesforceIntegration {}/{}", f.namespace, f.name),
+                error: f.error.clone(),
+                manifest: f.manifest.clone(),
+                manifest_line: f.manifest_line,
+            })
+            .collect();
+        for i in &self.integrations {
+            for d in &i.directories {
+                let Err(error) = &d.accounts else { continue };
+                let source = format!("IdentityProvider {}/{}", i.namespace, d.name);
+                if out.iter().all(|f| f.source != source) {
+                    out.push(FailedSource {
+                        source,
+                        error: error.clone(),
+                        manifest: i.manifest.clone(),
+                        manifest_line: i.manifest_line,
+                    });
+                }
+            }
+        }
+        out
+    }
+
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for i in &self.integrations {

@@ -59,6 +59,10 @@ fn document(report: &Report) -> Value {
         })
         .collect();
     let results: Vec<Value> = report.findings().map(|(i, f)| result(i, f)).collect();
+    let notifications: Vec<Value> = NOTIFICATIONS
+        .iter()
+        .map(|(id, text)| json!({ "id": id, "shortDescription": { "text": text } }))
+        .collect();
     json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -68,11 +72,93 @@ fn document(report: &Report) -> Value {
                     "name": "idgap",
                     "semanticVersion": env!("CARGO_PKG_VERSION"),
                     "rules": rules,
+                    "notifications": notifications,
                 }
             },
+            "invocations": [invocation(report)],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }]
+    })
+}
+
+/// `tool.driver.notifications`: what a `toolExecutionNotifications` entry can be about.
+const NOTIFICATIONS: [(&str, &str); 2] = [
+    (
+        SOURCE_NOT_READ,
+        "A Salesforce org or an identity provider could not be read; its rules were not evaluated.",
+    ),
+    (
+        RULE_NOT_EVALUATED,
+        "A rule was not evaluated (or only partly) for an integration; its absent results are unknown, not fixed.",
+    ),
+];
+const SOURCE_NOT_READ: &str = "source-not-read";
+const RULE_NOT_EVALUATED: &str = "rule-not-evaluated";
+
+/// The one invocation of this run. `executionSuccessful` is false when any source failed or
+/// any rule asked for was not evaluated, so a dashboard does not read the results that
+/// were never looked for as fixed; each such gap is a notification (a rule turned off in
+/// `spec.rules.disabled` is a `note`, the rest are `error`s).
+fn invocation(report: &Report) -> Value {
+    let descriptor = |id: &str| {
+        let index = NOTIFICATIONS
+            .iter()
+            .position(|(n, _)| *n == id)
+            .expect("a listed notification");
+        json!({ "id": id, "index": index })
+    };
+    let manifest_location = |manifest: &Option<std::path::PathBuf>, line: Option<usize>| {
+        manifest.as_ref().map(|path| {
+            let mut physical = json!({ "artifactLocation": { "uri": artifact_uri(path) } });
+            if let Some(line) = line {
+                physical["region"] = json!({ "startLine": line });
+            }
+            json!({ "physicalLocation": physical })
+        })
+    };
+    let mut notes = Vec::new();
+    for f in report.failed_sources() {
+        let mut n = json!({
+            "level": "error",
+            "message": { "text": format!("{} could not be read: {}", f.source, f.error) },
+            "descriptor": descriptor(SOURCE_NOT_READ),
+            "properties": { "source": f.source },
+        });
+        if let Some(l) = manifest_location(&f.manifest, f.manifest_line) {
+            n["locations"] = json!([l]);
+        }
+        notes.push(n);
+    }
+    for i in &report.integrations {
+        for s in &i.skipped {
+            let mut n = json!({
+                "level": if s.disabled { "note" } else { "error" },
+                "message": { "text": format!(
+                    "Rule {} was not evaluated for integration {}/{}: {}",
+                    s.rule, i.namespace, i.name, s.reason
+                ) },
+                "descriptor": descriptor(RULE_NOT_EVALUATED),
+                "properties": {
+                    "integration": format!("{}/{}", i.namespace, i.name),
+                    "disabled": s.disabled,
+                },
+            });
+            if let Some(index) = idgap_model::RuleId::ALL
+                .iter()
+                .position(|r| r.as_str() == s.rule)
+            {
+                n["associatedRule"] = json!({ "id": s.rule, "index": index });
+            }
+            if let Some(l) = manifest_location(&i.manifest, i.manifest_line) {
+                n["locations"] = json!([l]);
+            }
+            notes.push(n);
+        }
+    }
+    json!({
+        "executionSuccessful": report.complete(),
+        "toolExecutionNotifications": notes,
     })
 }
 

@@ -9,7 +9,7 @@ use super::report::{IntegrationReport, Report};
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    if report.integrations.is_empty() {
+    if report.integrations.is_empty() && report.failed.is_empty() {
         out.push_str("No SalesforceIntegration in the manifests: nothing to scan.\n");
     }
     for (n, i) in report.integrations.iter().enumerate() {
@@ -17,6 +17,17 @@ pub fn render(report: &Report) -> String {
             out.push('\n');
         }
         integration(&mut out, i);
+    }
+    for f in &report.failed {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{} (namespace {})", f.name, f.namespace);
+        let _ = writeln!(
+            out,
+            "  NOT SCANNED: the Salesforce org could not be read: {}",
+            f.error
+        );
     }
     out
 }
@@ -43,6 +54,12 @@ fn integration(out: &mut String, i: &IntegrationReport) {
                     d.name,
                     d.provider.label(),
                     thousands(*n as u64)
+                ),
+                // The guards name the failure in "Not evaluated": say it there, once.
+                Err(_) if i.not_evaluated().next().is_some() => format!(
+                    "{} ({}, NOT READ: see Not evaluated)",
+                    d.name,
+                    d.provider.label()
                 ),
                 Err(e) => format!("{} ({}, NOT READ: {e})", d.name, d.provider.label()),
             })
@@ -113,8 +130,17 @@ fn integration(out: &mut String, i: &IntegrationReport) {
     }
     if !i.skipped.is_empty() {
         let _ = writeln!(out, "Not evaluated ({})", i.skipped.len());
+        // Rules skipped for the same reason (the four IdP rules when a directory failed)
+        // share one line, so the reason is said once.
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
         for s in &i.skipped {
-            let _ = writeln!(out, "  {}  — {}", s.rule, s.reason);
+            match groups.iter_mut().find(|(reason, _)| *reason == s.reason) {
+                Some((_, rules)) => rules.push(&s.rule),
+                None => groups.push((&s.reason, vec![&s.rule])),
+            }
+        }
+        for (reason, rules) in groups {
+            let _ = writeln!(out, "  {}  — {}", rules.join(", "), reason);
         }
         out.push('\n');
     }

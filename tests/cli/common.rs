@@ -240,3 +240,29 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     assert!(field.is_empty() && row.is_empty(), "last record lacks CRLF");
     rows
 }
+
+/// The SARIF subset schema of `tests/fixtures`, with formats checked.
+pub fn sarif_validator() -> jsonschema::Validator {
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sarif-2.1.0-subset.schema.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the schema compiles")
+}
+
+pub fn assert_valid_sarif(doc: &serde_json::Value) {
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
+}

@@ -152,5 +152,20 @@ async fn a_wrong_refresh_token_fails_without_printing_credentials() {
     let out = f.scan(&[]).await;
     let mut values = f.secret_values();
     values.push("5Aep861wrongRefreshTokenValue".to_string());
-    assert_one_line_error(&out, &["SalesforceIntegration security/acme-prod"], &values);
+    // A failed org is reported in the output (see tests/cli/partial.rs), and once on stderr.
+    assert_eq!(out.code, 2, "stderr: {}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("acme-prod (namespace security)\n  NOT SCANNED"),
+        "{}",
+        out.stdout
+    );
+    let err = out.stderr.trim_end();
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("SalesforceIntegration security/acme-prod"),
+        "{err}"
+    );
+    assert_no_secret(&out.stdout, &values);
+    assert_no_secret(err, &values);
 }

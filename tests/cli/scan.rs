@@ -137,25 +137,8 @@ async fn sarif_output_validates_and_locates_each_result() {
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
 
-    let schema_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/sarif-2.1.0-subset.schema.json"
-    );
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "SARIF does not validate:\n{}",
-        errors.join("\n")
-    );
+    let validator = crate::common::sarif_validator();
+    crate::common::assert_valid_sarif(&doc);
     // The schema must be able to fail: a level outside the enum is rejected.
     let mut broken = doc.clone();
     broken["runs"][0]["results"][0]["level"] = "critical".into();
