@@ -12,6 +12,8 @@ mod connect;
 mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/input.rs"]
+mod input;
 #[path = "cli/partial.rs"]
 mod partial;
 #[path = "cli/scan.rs"]

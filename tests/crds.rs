@@ -250,6 +250,29 @@ struct Bad {
     expect: &'static [&'static str],
 }
 
+fn assert_no_failures(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} bad manifests misbehaved:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+impl Bad {
+    /// A failure line when `message` lacks an expected fragment.
+    fn lacks(&self, message: &str) -> Option<String> {
+        let missing: Vec<&str> = self
+            .expect
+            .iter()
+            .copied()
+            .filter(|f| !message.contains(f))
+            .collect();
+        (!missing.is_empty())
+            .then(|| format!("{}: message lacks {missing:?}: {message}", self.case))
+    }
+}
+
 fn bad_manifests() -> Vec<Bad> {
     let long_reason = "x".repeat(1025);
     let many_users: Vec<String> = (0..101).map(|i| format!("user{i}@acme.example")).collect();
@@ -655,19 +678,7 @@ async fn the_api_server_rejects_bad_manifests_naming_the_field() {
         match cluster.dry_run_create_yaml(&ns, &yaml).await {
             Ok(_) => failures.push(format!("{}: ACCEPTED", bad.case)),
             Err(e) => {
-                let message = e.message();
-                let missing: Vec<&str> = bad
-                    .expect
-                    .iter()
-                    .copied()
-                    .filter(|f| !message.contains(f))
-                    .collect();
-                if !missing.is_empty() {
-                    failures.push(format!(
-                        "{}: message lacks {missing:?}: {message}",
-                        bad.case
-                    ));
-                }
+                failures.extend(bad.lacks(&e.message()));
                 if let support::ApplyError::Rejected { code, .. } = &e {
                     if !(*code == 422 || *code == 400) {
                         failures.push(format!("{}: status {code}, expected 422 or 400", bad.case));
@@ -678,12 +689,38 @@ async fn the_api_server_rejects_bad_manifests_naming_the_field() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} bad manifests misbehaved:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
+}
+
+/// `idgap scan` reads the same manifests: every one the API server refuses, its loader
+/// refuses too, with the API server's words (checked from the CRD schema and CEL rules, see
+/// src/cli/manifests/schema.rs).
+#[test]
+fn the_scan_loader_rejects_the_same_bad_manifests_with_the_same_words() {
+    let mut failures = Vec::new();
+    for bad in bad_manifests() {
+        let yaml = serde_json::to_string(&bad.object).unwrap();
+        let mut loaded = idgap::cli::manifests::Manifests::default();
+        match loaded.add_text(Path::new("bad.yaml"), &yaml) {
+            Ok(()) => failures.push(format!("{}: ACCEPTED", bad.case)),
+            Err(e) => failures.extend(bad.lacks(&e.to_string())),
+        }
+    }
+    assert_no_failures(&failures);
+}
+
+#[test]
+fn the_scan_loader_accepts_every_example() {
+    let mut read = 0;
+    for entry in std::fs::read_dir(repo().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let loaded = idgap::cli::manifests::Manifests::load(&[path], true)
+                .unwrap_or_else(|e| panic!("{e}"));
+            read += loaded.integrations.len() + loaded.identity_providers.len();
+        }
+    }
+    assert!(read >= 10, "{read} objects");
 }
 
 #[tokio::test]

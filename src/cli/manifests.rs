@@ -10,6 +10,13 @@ use serde_yaml::Value;
 
 use crate::resources::{IdentityProvider, SalesforceIntegration};
 
+mod cel;
+mod lines;
+mod schema;
+mod walk;
+
+use lines::Lines;
+
 /// Where an object came from.
 #[derive(Debug, Clone)]
 pub struct Origin {
@@ -45,6 +52,12 @@ pub struct Manifests {
     pub identity_providers: Vec<Located<IdentityProvider>>,
     /// Keyed by (namespace, name).
     pub secrets: BTreeMap<(String, String), Located<SecretValues>>,
+    /// Refuse documents that are not idgap's or Secrets instead of skipping them.
+    pub strict: bool,
+    /// One line per document skipped (another kind, or not a Kubernetes object at all).
+    pub notes: Vec<String>,
+    /// Valid but probably not meant, e.g. an exclusion that matches every user.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,10 +82,12 @@ pub enum ManifestError {
         field: String,
         problem: String,
     },
-    #[error(
-        "{origin}: field `kind`: `{kind}` is not supported; expected SalesforceIntegration, IdentityProvider or Secret"
-    )]
-    UnknownKind { origin: Origin, kind: String },
+    #[error("{origin}: field `kind`: `{kind}` is not supported; expected {expected}")]
+    UnknownKind {
+        origin: Origin,
+        kind: String,
+        expected: String,
+    },
     /// `object` is e.g. `SalesforceIntegration security/acme-prod`.
     #[error("{origin}: {object}: {detail}")]
     Invalid {
@@ -88,13 +103,59 @@ pub enum ManifestError {
     },
 }
 
+/// The standard input, as `-f -` names it.
+const STDIN: &str = "-";
+
+/// One YAML document being read: where it is, and where its fields are.
+struct Doc<'a> {
+    file: &'a Path,
+    /// The document's first line in the file.
+    first_line: usize,
+    lines: Lines,
+}
+
+impl Doc<'_> {
+    /// The file line of `path` (or of its nearest ancestor), else the document's first line.
+    fn origin(&self, path: &str) -> Origin {
+        Origin {
+            file: self.file.to_path_buf(),
+            line: self
+                .lines
+                .line(path)
+                .map_or(self.first_line, |l| self.first_line + l - 1),
+        }
+    }
+}
+
+fn join_path(prefix: &str, path: &str) -> String {
+    match (prefix.is_empty(), path.is_empty()) {
+        (true, _) => path.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}.{path}"),
+    }
+}
+
 impl Manifests {
-    /// Reads every path: a file, or a directory whose `.yaml`/`.yml` files are read in name
-    /// order (subdirectories included).
-    pub fn load(paths: &[PathBuf]) -> Result<Manifests, ManifestError> {
-        let mut m = Manifests::default();
+    /// Reads every path: `-` (standard input), a file, or a directory whose `.yaml`/`.yml`
+    /// files (any case) are read in name order, subdirectories included.
+    pub fn load(paths: &[PathBuf], strict: bool) -> Result<Manifests, ManifestError> {
+        let mut m = Manifests {
+            strict,
+            ..Manifests::default()
+        };
         for path in paths {
-            for file in expand(path)? {
+            if path.as_os_str() == STDIN {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                    ManifestError::Unreadable {
+                        path: "standard input".to_string(),
+                        detail: e.kind().to_string(),
+                    }
+                })?;
+                m.add_text(Path::new("<stdin>"), &text)?;
+                continue;
+            }
+            for file in walk::expand(path, &mut m.notes)? {
                 let text =
                     std::fs::read_to_string(&file).map_err(|e| ManifestError::Unreadable {
                         path: file.display().to_string(),
@@ -108,52 +169,80 @@ impl Manifests {
 
     /// Parses one file's text; `file` is only used to say where things came from.
     pub fn add_text(&mut self, file: &Path, text: &str) -> Result<(), ManifestError> {
-        for (line, doc) in split_documents(text) {
-            let origin = Origin {
-                file: file.to_path_buf(),
-                line,
+        for (line, text) in split_documents(text) {
+            let doc = Doc {
+                file,
+                first_line: line,
+                lines: Lines::of(&text),
             };
-            self.add_document(origin, &doc)?;
+            let origin = doc.origin("");
+            let value: Value = serde_yaml::from_str(&text).map_err(|e| yaml_error(&origin, &e))?;
+            self.add_value(&doc, "", value)?;
         }
         Ok(())
     }
 
-    fn add_document(&mut self, origin: Origin, doc: &str) -> Result<(), ManifestError> {
-        let value: Value = serde_yaml::from_str(doc).map_err(|e| yaml_error(&origin, &e))?;
+    /// Adds one object (or each item of a `List`); `at` is its path in the document.
+    fn add_value(&mut self, doc: &Doc<'_>, at: &str, value: Value) -> Result<(), ManifestError> {
+        let origin = doc.origin(at);
         if value.is_null() {
             return Ok(());
         }
         let Value::Mapping(map) = &value else {
-            return Err(field(
-                &origin,
-                "kind",
-                "is missing: the document is not a mapping",
-            ));
+            return self.skip(origin, None, "it is not a mapping");
         };
-        let kind = match map.get("kind") {
-            Some(Value::String(k)) => k.clone(),
-            Some(_) => return Err(field(&origin, "kind", "must be a string")),
-            None => return Err(field(&origin, "kind", "is missing")),
+        let text = |key: &str| match map.get(key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (kind, api_version) = (text("kind"), text("apiVersion"));
+        let Some(kind) = kind else {
+            if map.contains_key("kind") {
+                return Err(field(&origin, "kind", "must be a string"));
+            }
+            return self.skip(
+                origin,
+                None,
+                "it has no `kind`, so it is not a Kubernetes object",
+            );
         };
         if kind == "List" {
             let items = match map.get("items") {
                 Some(Value::Sequence(items)) => items.clone(),
                 _ => return Err(field(&origin, "items", "must be a list of objects")),
             };
-            for item in items {
-                let text = serde_yaml::to_string(&item).map_err(|e| yaml_error(&origin, &e))?;
-                self.add_document(origin.clone(), &text)?;
+            for (i, item) in items.into_iter().enumerate() {
+                self.add_value(doc, &format!("{}[{i}]", join_path(at, "items")), item)?;
             }
             return Ok(());
         }
-        let api_version = match map.get("apiVersion") {
-            Some(Value::String(v)) => v.clone(),
-            _ => return Err(field(&origin, "apiVersion", "is missing")),
+        let idgap_kinds = schema::kinds();
+        let group_is_idgap = api_version
+            .as_deref()
+            .is_some_and(|v| v.split('/').next() == Some(crate::resources::GROUP));
+        let expected_api = if idgap_kinds.contains(&kind) {
+            format!("{}/{}", crate::resources::GROUP, crate::resources::VERSION)
+        } else if kind == "Secret" {
+            "v1".to_string()
+        } else if group_is_idgap {
+            let known: Vec<&str> = idgap_kinds.iter().map(String::as_str).collect();
+            let hint = schema::nearest(&kind, &known)
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
+            return Err(ManifestError::UnknownKind {
+                origin,
+                kind,
+                expected: format!("{}{hint}", idgap_kinds.join(", ")),
+            });
+        } else {
+            return self.skip(
+                origin,
+                Some(&kind),
+                "idgap reads SalesforceIntegration, IdentityProvider and Secret",
+            );
         };
-        let expected_api = match kind.as_str() {
-            "SalesforceIntegration" | "IdentityProvider" => "idgap.io/v1alpha1",
-            "Secret" => "v1",
-            _ => return Err(ManifestError::UnknownKind { origin, kind }),
+        let Some(api_version) = api_version else {
+            return Err(field(&origin, "apiVersion", "is missing"));
         };
         if api_version != expected_api {
             return Err(field(
@@ -163,10 +252,34 @@ impl Manifests {
             ));
         }
         let (name, namespace) = metadata(&origin, map)?;
+        if kind == "Secret" {
+            let object = secret_values(&origin, map)?;
+            let key = (namespace.clone(), name.clone());
+            if let Some(first) = self.secrets.get(&key) {
+                return Err(duplicate(origin, "Secret", namespace, name, &first.origin));
+            }
+            self.secrets.insert(
+                key,
+                Located {
+                    object,
+                    namespace,
+                    name,
+                    origin,
+                },
+            );
+            return Ok(());
+        }
+        let object_name = format!("{kind} {namespace}/{name}");
+        let json = checked(doc, at, &kind, &object_name, &value)?;
+        let typed_error = |e: serde_json::Error| ManifestError::Invalid {
+            origin: origin.clone(),
+            object: object_name.clone(),
+            detail: one_line(&e.to_string()),
+        };
         match kind.as_str() {
             "SalesforceIntegration" => {
                 let object: SalesforceIntegration =
-                    typed(&origin, "SalesforceIntegration", &namespace, &name, doc)?;
+                    serde_json::from_value(json).map_err(typed_error)?;
                 if let Some(first) = self
                     .integrations
                     .iter()
@@ -180,6 +293,8 @@ impl Manifests {
                         &first.origin,
                     ));
                 }
+                self.warnings
+                    .extend(broad_exclusions(&origin, &object_name, &object));
                 self.integrations.push(Located {
                     object,
                     namespace,
@@ -188,8 +303,7 @@ impl Manifests {
                 });
             }
             "IdentityProvider" => {
-                let object: IdentityProvider =
-                    typed(&origin, "IdentityProvider", &namespace, &name, doc)?;
+                let object: IdentityProvider = serde_json::from_value(json).map_err(typed_error)?;
                 if let Some(first) = self
                     .identity_providers
                     .iter()
@@ -210,23 +324,29 @@ impl Manifests {
                     origin,
                 });
             }
-            _ => {
-                let object = secret_values(&origin, map)?;
-                let key = (namespace.clone(), name.clone());
-                if let Some(first) = self.secrets.get(&key) {
-                    return Err(duplicate(origin, "Secret", namespace, name, &first.origin));
-                }
-                self.secrets.insert(
-                    key,
-                    Located {
-                        object,
-                        namespace,
-                        name,
-                        origin,
-                    },
-                );
-            }
+            // AccessFindings are what the operator writes; valid ones are not input to a scan.
+            _ => self.notes.push(format!(
+                "{origin}: skipped {object_name}: findings are results, not input to a scan"
+            )),
         }
+        Ok(())
+    }
+
+    /// A document that is not idgap's: a note, or an error with `--strict`.
+    fn skip(&mut self, origin: Origin, kind: Option<&str>, why: &str) -> Result<(), ManifestError> {
+        if self.strict {
+            return Err(match kind {
+                Some(kind) => ManifestError::UnknownKind {
+                    origin,
+                    kind: kind.to_string(),
+                    expected: "SalesforceIntegration, IdentityProvider or Secret (--strict)"
+                        .to_string(),
+                },
+                None => field(&origin, "kind", &format!("is missing: {why} (--strict)")),
+            });
+        }
+        let what = kind.map_or_else(|| "a document".to_string(), |k| format!("a {k}"));
+        self.notes.push(format!("{origin}: skipped {what}: {why}"));
         Ok(())
     }
 
@@ -247,49 +367,6 @@ impl Manifests {
             .filter(move |((ns, _), _)| ns == namespace)
             .map(|(_, s)| s)
     }
-}
-
-fn expand(path: &Path) -> Result<Vec<PathBuf>, ManifestError> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ManifestError::NotFound {
-            path: path.display().to_string(),
-        },
-        other => ManifestError::Unreadable {
-            path: path.display().to_string(),
-            detail: other.to_string(),
-        },
-    })?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut files = Vec::new();
-    collect_yaml(path, &mut files)?;
-    if files.is_empty() {
-        return Err(ManifestError::EmptyDirectory {
-            path: path.display().to_string(),
-        });
-    }
-    Ok(files)
-}
-
-fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ManifestError> {
-    let unreadable = |e: std::io::Error| ManifestError::Unreadable {
-        path: dir.display().to_string(),
-        detail: e.kind().to_string(),
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(unreadable)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect_yaml(&p, out)?;
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 /// Splits multi-document YAML on `---` lines, keeping each document's first line number.
@@ -392,24 +469,62 @@ fn metadata(origin: &Origin, map: &serde_yaml::Mapping) -> Result<(String, Strin
     Ok((name, namespace))
 }
 
-fn typed<T: serde::de::DeserializeOwned>(
-    origin: &Origin,
-    kind: &'static str,
-    namespace: &str,
-    name: &str,
-    doc: &str,
-) -> Result<T, ManifestError> {
-    serde_yaml::from_str(doc).map_err(|e| {
-        let (line, detail) = located(origin, &e);
-        ManifestError::Invalid {
-            origin: Origin {
-                file: origin.file.clone(),
-                line,
-            },
-            object: format!("{kind} {namespace}/{name}"),
-            detail,
-        }
+/// The object as JSON, checked against its CRD's schema (nulls the API server would prune
+/// removed); every problem is reported, each at its own line.
+fn checked(
+    doc: &Doc<'_>,
+    at: &str,
+    kind: &str,
+    object: &str,
+    value: &Value,
+) -> Result<serde_json::Value, ManifestError> {
+    let origin = doc.origin(at);
+    let mut json = serde_json::to_value(value).map_err(|e| ManifestError::Invalid {
+        origin: origin.clone(),
+        object: object.to_string(),
+        detail: one_line(&e.to_string()),
+    })?;
+    let Some(schema) = schema::schema_of(kind) else {
+        return Ok(json);
+    };
+    let problems = schema::check(&mut json, schema);
+    let Some(first) = problems.first() else {
+        return Ok(json);
+    };
+    let mut detail = first.message.clone();
+    for p in &problems[1..] {
+        let line = doc.origin(&join_path(at, &p.path)).line;
+        detail.push_str(&format!("; line {line}: {}", p.message));
+    }
+    Err(ManifestError::Invalid {
+        origin: doc.origin(&join_path(at, &first.path)),
+        object: object.to_string(),
+        detail: one_line(&detail),
     })
+}
+
+/// An exclusion whose pattern matches every user (`*`, `*@*`) silently turns its rule
+/// off: valid, so not refused, but said.
+fn broad_exclusions(origin: &Origin, object: &str, i: &SalesforceIntegration) -> Vec<String> {
+    let mut out = Vec::new();
+    for (n, e) in i.spec.exclusions.iter().enumerate() {
+        for pattern in &e.users {
+            let literal = pattern
+                .chars()
+                .filter(|c| !matches!(c, '*' | '?' | '@' | '.'));
+            if pattern.contains('*') && literal.count() == 0 {
+                let rule = e
+                    .rule
+                    .and_then(|r| serde_json::to_value(r).ok())
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .map_or("every rule".to_string(), |r| format!("rule {r}"));
+                out.push(format!(
+                    "{origin}: {object}: spec.exclusions[{n}].users `{pattern}` matches every user, so {rule} reports nothing; list the users, or use spec.rules.disabled to turn the rule off openly"
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn secret_values(
@@ -492,15 +607,41 @@ mod tests {
     }
 
     #[test]
-    fn unknown_kind_names_file_line_and_field() {
-        let yaml = "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n";
-        let err = Manifests::default()
+    fn other_kinds_are_skipped_with_a_note_or_refused_when_strict() {
+        let yaml = "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\nname: ci\non: [push]\n";
+        let mut m = Manifests::default();
+        m.add_text(Path::new("m.yaml"), yaml).unwrap();
+        assert_eq!(
+            m.notes,
+            [
+                "m.yaml:5: skipped a Deployment: idgap reads SalesforceIntegration, IdentityProvider and Secret",
+                "m.yaml:9: skipped a document: it has no `kind`, so it is not a Kubernetes object",
+            ]
+        );
+        let mut strict = Manifests {
+            strict: true,
+            ..Manifests::default()
+        };
+        let err = strict
             .add_text(Path::new("m.yaml"), yaml)
             .unwrap_err()
             .to_string();
         assert_eq!(
             err,
-            "m.yaml:5: field `kind`: `Deployment` is not supported; expected SalesforceIntegration, IdentityProvider or Secret"
+            "m.yaml:5: field `kind`: `Deployment` is not supported; expected SalesforceIntegration, IdentityProvider or Secret (--strict)"
+        );
+    }
+
+    #[test]
+    fn errors_inside_a_list_name_the_item_line() {
+        let yaml = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: a}\n- apiVersion: idgap.io/v1alpha1\n  kind: IdentityProvider\n  metadata: {name: okta}\n  spec:\n    okta:\n      domain: acme.okta.com\n      apiTokn: {name: a, key: t}\n";
+        let err = Manifests::default()
+            .add_text(Path::new("l.yaml"), yaml)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("l.yaml:13: IdentityProvider default/okta: unknown field \"spec.okta.apiTokn\"; did you mean `apiToken`?"),
+            "{err}"
         );
     }
 }

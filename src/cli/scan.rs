@@ -56,7 +56,13 @@ pub enum ScanError {
 }
 
 pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let manifests = Manifests::load(&args.files)?;
+    let manifests = Manifests::load(&args.files, args.strict)?;
+    for note in &manifests.notes {
+        eprintln!("note: {note}");
+    }
+    for w in &manifests.warnings {
+        eprintln!("warning: {w}");
+    }
     let policy = HostPolicy::vendors_only()
         .allow(&args.allow_hosts)
         .map_err(ScanError::from)?;

@@ -2,7 +2,7 @@
 
 use crate::common::{Fixture, Output, assert_no_secret, fixture, idgap};
 
-fn assert_one_line_error(out: &Output, must_contain: &[&str], secrets: &[String]) {
+pub fn assert_one_line_error(out: &Output, must_contain: &[&str], secrets: &[String]) {
     assert_eq!(
         out.code, 2,
         "stdout: {}\nstderr: {}",
@@ -46,7 +46,8 @@ async fn unknown_kind_names_the_kind_field() {
         "deploy.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
     );
-    let out = f.scan(&[]).await;
+    // Other kinds are skipped with a note (tests/cli/input.rs); --strict refuses them.
+    let out = f.scan(&["--strict"]).await;
     assert_one_line_error(
         &out,
         &[&format!("{path}:1"), "field `kind`", "Deployment"],
