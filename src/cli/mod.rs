@@ -210,12 +210,16 @@ pub fn exit_code(worst: Option<Severity>, fail_on: Option<Severity>) -> ExitCode
     }
 }
 
-/// Logs go to stderr, off unless `RUST_LOG` asks for them, so stdout stays parseable.
+/// Logs go to stderr, off unless `RUST_LOG` asks for them (e.g. `RUST_LOG=idgap=debug`),
+/// so stdout stays parseable; coloured only when stderr is a terminal, so a log file holds
+/// no escape sequences.
 fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

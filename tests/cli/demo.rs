@@ -102,3 +102,20 @@ async fn crd_prints_the_three_definitions() {
 }
 
 use serde::Deserialize;
+
+#[tokio::test]
+async fn rust_log_writes_plain_text_when_stderr_is_not_a_terminal() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_idgap"))
+        .args(["demo", "-o", "json"])
+        .env("RUST_LOG", "debug")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DEBUG"), "RUST_LOG=debug logs: {stderr}");
+    assert!(
+        !stderr.contains('\x1b'),
+        "no colour codes in a pipe: {stderr:?}"
+    );
+}

@@ -198,3 +198,32 @@ async fn a_disabled_rule_was_not_asked_for_so_the_scan_stays_complete() {
     assert_eq!(notes[0]["level"], "note");
     assert_eq!(notes[0]["associatedRule"]["id"], "session-ip-not-enforced");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_identity_provider_is_explained_once_in_the_table() {
+    let f = Fixture::start().await;
+    let wrong = f
+        .fill(&fixture("secrets.yaml"), "")
+        .replace(crate::common::OKTA_TOKEN, "00wrong-token");
+    f.write("secrets.yaml", &wrong);
+    let out = f.scan(&[]).await;
+    assert_eq!(out.code, 2, "stderr: {}", out.stderr);
+    assert_eq!(
+        out.stdout.matches("sync failed").count(),
+        1,
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("okta (Okta, NOT READ: see Not evaluated)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        out.stderr.matches("could not be read").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+}

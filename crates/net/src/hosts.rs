@@ -53,7 +53,7 @@ pub enum HostPolicyError {
     #[error("`{0}` is not a valid URL")]
     InvalidUrl(String),
     #[error(
-        "host `{host}` is not on the outbound allow-list; idgap only calls the vendors' API hosts unless the operator is started with --allow-host {host}"
+        "host `{host}` is not on the outbound allow-list; idgap only calls the vendors' API hosts unless it is given --allow-host {host}"
     )]
     NotAllowed { host: String },
     #[error(
