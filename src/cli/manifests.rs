@@ -643,5 +643,34 @@ mod tests {
             err.starts_with("l.yaml:13: IdentityProvider default/okta: unknown field \"spec.okta.apiTokn\"; did you mean `apiToken`?"),
             "{err}"
         );
+        // A Secret's error names its item, not the List's first line.
+        let yaml = "kind: List\napiVersion: v1\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: a}}\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: b}\n  data: {k: '%%'}\n";
+        let err = Manifests::default()
+            .add_text(Path::new("l.yaml"), yaml)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("l.yaml:5: field `data.k`"), "{err}");
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes, reading them is an answer or an error, never a panic.
+        #[test]
+        fn any_text_is_read_or_refused_without_panicking(text in "(?s).{0,400}") {
+            let _ = Lines::of(&text);
+            let _ = Manifests::default().add_text(Path::new("p.yaml"), &text);
+        }
+
+        /// A valid object with one field renamed is refused, naming that field.
+        #[test]
+        fn a_renamed_field_is_refused(field in "[a-z][a-zA-Z]{0,12}") {
+            let known = ["interval", "suspend", "environment", "loginUrl", "auth",
+                "identityProviderRefs", "auditLookback", "apiVersion", "maxApiUsagePercent",
+                "rules", "exclusions", "findings"];
+            proptest::prop_assume!(!known.contains(&field.as_str()));
+            let yaml = format!("apiVersion: idgap.io/v1alpha1\nkind: SalesforceIntegration\nmetadata: {{name: a}}\nspec:\n  auth: {{clientCredentials: {{clientId: {{name: s, key: i}}, clientSecret: {{name: s, key: k}}}}}}\n  {field}: x\n");
+            let err = Manifests::default().add_text(Path::new("p.yaml"), &yaml).unwrap_err().to_string();
+            let expected = format!("p.yaml:6: SalesforceIntegration default/a: unknown field \"spec.{field}\"");
+            proptest::prop_assert!(err.starts_with(&expected), "{}", err);
+        }
     }
 }
