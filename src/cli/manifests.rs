@@ -251,8 +251,15 @@ impl Manifests {
                 &format!("is `{api_version}`; {kind} is `{expected_api}`"),
             ));
         }
-        let (name, namespace) = metadata(&origin, map)?;
+        let (name, namespace) = metadata(doc, at, map)?;
         if kind == "Secret" {
+            for key in map.keys() {
+                if let Value::String(k) = key
+                    && !SECRET_FIELDS.contains(&k.as_str())
+                {
+                    return Err(unknown_field(doc, at, "", k, &SECRET_FIELDS));
+                }
+            }
             let object = secret_values(&origin, map)?;
             let key = (namespace.clone(), name.clone());
             if let Some(first) = self.secrets.get(&key) {
@@ -447,26 +454,121 @@ fn duplicate(
     }
 }
 
-fn metadata(origin: &Origin, map: &serde_yaml::Mapping) -> Result<(String, String), ManifestError> {
+/// The fields of `ObjectMeta`: the API server refuses any other under `metadata`.
+const OBJECT_META: [&str; 15] = [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// The top-level fields of a `v1` Secret.
+const SECRET_FIELDS: [&str; 7] = [
+    "apiVersion",
+    "kind",
+    "metadata",
+    "data",
+    "stringData",
+    "type",
+    "immutable",
+];
+
+/// `field` unknown among `known`: the API server's words, and the nearest known field.
+fn unknown_field(
+    doc: &Doc<'_>,
+    at: &str,
+    path: &str,
+    field: &str,
+    known: &[&str],
+) -> ManifestError {
+    let full = join_path(path, field);
+    let hint = schema::nearest(field, known)
+        .map(|k| format!("; did you mean `{k}`?"))
+        .unwrap_or_default();
+    ManifestError::Field {
+        origin: doc.origin(&join_path(at, &full)),
+        field: full.clone(),
+        problem: format!("is unknown (unknown field \"{full}\"){hint}"),
+    }
+}
+
+/// Name and namespace, checked as the API server checks them (a lowercase RFC 1123
+/// subdomain and label); a missing namespace means `default`.
+fn metadata(
+    doc: &Doc<'_>,
+    at: &str,
+    map: &serde_yaml::Mapping,
+) -> Result<(String, String), ManifestError> {
+    let origin = |path: &str| doc.origin(&join_path(at, path));
     let Some(Value::Mapping(meta)) = map.get("metadata") else {
-        return Err(field(origin, "metadata.name", "is missing"));
+        return Err(field(&origin("metadata"), "metadata.name", "is missing"));
     };
+    for key in meta.keys() {
+        match key {
+            Value::String(k) if OBJECT_META.contains(&k.as_str()) => {}
+            Value::String(k) => return Err(unknown_field(doc, at, "metadata", k, &OBJECT_META)),
+            _ => {
+                return Err(field(
+                    &origin("metadata"),
+                    "metadata",
+                    "has a key that is not a string",
+                ));
+            }
+        }
+    }
     let name = match meta.get("name") {
         Some(Value::String(n)) if !n.trim().is_empty() => n.clone(),
-        _ => return Err(field(origin, "metadata.name", "is missing")),
-    };
-    let namespace = match meta.get("namespace") {
-        None | Some(Value::Null) => "default".to_string(),
-        Some(Value::String(ns)) if !ns.trim().is_empty() => ns.clone(),
         _ => {
             return Err(field(
-                origin,
+                &origin("metadata.name"),
+                "metadata.name",
+                "is missing",
+            ));
+        }
+    };
+    if !is_dns_name(&name, 253, true) {
+        return Err(field(
+            &origin("metadata.name"),
+            "metadata.name",
+            &format!(
+                "is `{name}`: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
+            ),
+        ));
+    }
+    let namespace = match meta.get("namespace") {
+        None | Some(Value::Null) => "default".to_string(),
+        Some(Value::String(ns)) if is_dns_name(ns, 63, false) => ns.clone(),
+        _ => {
+            return Err(field(
+                &origin("metadata.namespace"),
                 "metadata.namespace",
-                "must be a non-empty string",
+                "must be a lowercase RFC 1123 label (lower case alphanumeric characters or '-', starting and ending with an alphanumeric character, at most 63)",
             ));
         }
     };
     Ok((name, namespace))
+}
+
+/// A lowercase RFC 1123 subdomain (`dots`) or label.
+fn is_dns_name(s: &str, max: usize, dots: bool) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !s.is_empty()
+        && s.len() <= max
+        && s.starts_with(alnum)
+        && s.ends_with(alnum)
+        && s.chars()
+            .all(|c| alnum(c) || c == '-' || (dots && c == '.'))
 }
 
 /// The object as JSON, checked against its CRD's schema (nulls the API server would prune
@@ -650,6 +752,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("l.yaml:5: field `data.k`"), "{err}");
+    }
+
+    #[test]
+    fn metadata_and_secret_typos_are_refused_at_their_line() {
+        let err = |yaml: &str| {
+            Manifests::default()
+                .add_text(Path::new("m.yaml"), yaml)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err("apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namepsace: security\n"),
+            "m.yaml:5: field `metadata.namepsace` is unknown (unknown field \"metadata.namepsace\"); did you mean `namespace`?"
+        );
+        assert_eq!(
+            err("apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringdata: {k: v}\n"),
+            "m.yaml:4: field `stringdata` is unknown (unknown field \"stringdata\"); did you mean `stringData`?"
+        );
+        assert!(
+            err("apiVersion: v1\nkind: Secret\nmetadata: {name: Sf_Creds}\n").starts_with(
+                "m.yaml:3: field `metadata.name` is `Sf_Creds`: a lowercase RFC 1123 subdomain"
+            )
+        );
     }
 
     proptest::proptest! {
