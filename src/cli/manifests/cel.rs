@@ -80,9 +80,8 @@ fn unique_by(rule: &str) -> Option<String> {
         .then(|| field.to_string())
 }
 
-/// `has()` on a field: present and not null. (A null optional field is absent to serde,
-/// and so to the operator; UNCONFIRMED whether the API server's `has()` counts an explicit
-/// null of a nullable field as set.)
+/// `has()` on a field: present and not null. The API server's CEL treats a nullable field
+/// set to null as absent too (kubernetes/kubernetes#106051), as serde does.
 fn is_set(value: &Value, path: &[String]) -> bool {
     let mut v = value;
     for field in path {
