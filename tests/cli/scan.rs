@@ -43,6 +43,8 @@ async fn json_output_has_the_expected_findings_exclusion_and_inventory() {
         "Integration user owned by RevOps"
     );
     assert_eq!(doc["skippedRules"].as_array().unwrap().len(), 0);
+    assert_eq!(doc["complete"], true);
+    assert_eq!(doc["failedIntegrations"], serde_json::json!([]));
     assert_eq!(doc["inventory"]["users"], 51);
     assert_eq!(doc["inventory"]["activeUsers"], 50);
     assert_eq!(doc["inventory"]["admins"], 2);
@@ -146,6 +148,12 @@ async fn sarif_output_validates_and_locates_each_result() {
 
     assert_eq!(doc["version"], "2.1.0");
     let run = &doc["runs"][0];
+    // A complete scan: every rule evaluated, nothing to notify.
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+    assert_eq!(
+        run["invocations"][0]["toolExecutionNotifications"],
+        serde_json::json!([])
+    );
     let driver = &run["tool"]["driver"];
     assert_eq!(driver["name"], "idgap");
     let rule_ids: Vec<&str> = driver["rules"]
