@@ -274,6 +274,21 @@ pub struct SalesforceIntegrationStatus {
     /// Rules not evaluated in the last sync, and why (their earlier findings are kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped_rules: Vec<SkippedRuleStatus>,
+    /// Salesforce permissions the integration user lacks, with the reads they cut short and
+    /// the rules that are therefore not evaluated (see docs/salesforce-permissions.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_permissions: Vec<MissingPermissionStatus>,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MissingPermissionStatus {
+    /// The user permission's API name without `Permissions`, e.g. `CustomizeApplication`.
+    pub permission: String,
+    /// The collectors that could not be read completely without it.
+    pub collectors: Vec<String>,
+    /// The rules those collectors feed, not evaluated until it is granted.
+    pub rules: Vec<String>,
 }
 
 #[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,6 +21,7 @@
 //! the access tokens issued so far, `RevokeCredential` revokes the refresh tokens (and the
 //! client-credentials grant).
 
+mod access;
 mod cost;
 mod generate;
 pub mod ids;
@@ -39,6 +40,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::routing::{get, post};
 
+pub use access::{Language, UserPermissions};
 pub use generate::GenerateSpec;
 pub use org::{
     Assignment, AssignmentTarget, AuditEntry, CronJob, GroupRef, HEALTH_CHECK_ENFORCE_IP_RANGES,
