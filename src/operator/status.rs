@@ -227,6 +227,35 @@ mod tests {
         assert_eq!(inv.active_users, 3);
         assert_eq!(inv.admins, 2);
         assert_eq!(api_usage(&org).calls_last_sync, 7);
+
+        // The inventory and admin-not-in-idp agree: with no IdP account for anyone, every
+        // active admin the inventory counts is an admin-not-in-idp finding.
+        let dir = idgap_model::DirectorySnapshot {
+            provider: idgap_model::ProviderKind::Okta,
+            name: "okta".into(),
+            accounts: vec![idgap_model::IdpAccount {
+                id: "00u1".into(),
+                login: "nobody@acme.com".into(),
+                identifiers: vec!["nobody@acme.com".into()],
+                status: idgap_model::AccountStatus::Active,
+                raw_status: "ACTIVE".into(),
+            }],
+            read_at: t,
+            requests: 1,
+        };
+        let inputs = [idgap_detect::DirectoryInput {
+            name: "okta",
+            provider: idgap_model::ProviderKind::Okta,
+            result: Ok(&dir),
+            last_good_accounts: None,
+        }];
+        let d = idgap_detect::detect(&org, &inputs, &policy, t, t);
+        let admin_findings = d
+            .findings
+            .iter()
+            .filter(|f| f.rule == RuleId::AdminNotInIdp)
+            .count();
+        assert_eq!(admin_findings as u32, inv.admins);
     }
 
     #[test]
