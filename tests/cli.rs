@@ -12,6 +12,8 @@ mod connect;
 mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/permissions.rs"]
+mod permissions;
 #[path = "cli/scan.rs"]
 mod scan;
 #[path = "cli/sim.rs"]

@@ -159,14 +159,17 @@ pub enum SeverityName {
 pub struct RulesSpec {
     #[serde(default)]
     pub disabled: Vec<RuleName>,
-    /// Profiles whose users count as admins; defaults to `System Administrator`.
+    /// Profiles whose users also count as admins, by Metadata API name or label (trimmed,
+    /// case-insensitive); defaults to `System Administrator`. Added to the built-in
+    /// definition: the profile whose API name is `Admin`, and every holder of Modify All Data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_profiles: Option<Vec<String>>,
     /// User types the IdP rules cover; defaults to `Standard` (portal, guest and automated
     /// users are not expected in the IdP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp_user_types: Option<Vec<String>>,
-    /// Profiles left out of the IdP rules (integration and automation users).
+    /// Profiles left out of the IdP rules (integration and automation users), by Metadata API
+    /// name or label (trimmed, case-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excluded_profiles: Option<Vec<String>>,
     #[serde(default)]

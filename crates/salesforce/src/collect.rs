@@ -857,6 +857,7 @@ mod robustness {
         check::<FrozenRow>(body)?;
         check::<GroupRow>(body)?;
         check::<RiskRow>(body)?;
+        check::<crate::access::AccessRow>(body)?;
         check::<Value>(body)
     }
 
@@ -1001,6 +1002,10 @@ pub mod fuzzing {
             ("SetupAuditTrail", facts::<AuditRow>(body)),
             ("CronTrigger", facts::<CronRow>(body)),
             ("SecurityHealthCheckRisks", facts::<RiskRow>(body)),
+            (
+                "UserPermissionAccess",
+                facts::<crate::access::AccessRow>(body),
+            ),
             ("COUNT()", facts::<serde_json::Value>(body)),
         ]
     }
