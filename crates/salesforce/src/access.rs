@@ -138,9 +138,9 @@ impl ReaderAccess {
         })
     }
 
-    /// True when the permissions were read and include one of `any_of`; unknown is false
-    /// only for the callers that would otherwise fail the sync on a refusal they can
-    /// detect themselves (they try instead).
+    /// Whether to attempt a read that fails loudly without `any_of` (`UserLogin`, the
+    /// Metadata API): not when the reader is known to lack them, yes when its permissions are
+    /// unknown (the refusal then becomes the gap).
     pub fn may_try(&self, any_of: &[UserPermission]) -> bool {
         match &self.held {
             Ok(_) => any_of.iter().any(|p| self.holds(*p) == Some(true)),

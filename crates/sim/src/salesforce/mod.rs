@@ -15,7 +15,13 @@
 //!   the daily limit, `INVALID_SESSION_ID`, `INVALID_TYPE`, `INVALID_FIELD`,
 //!   `MALFORMED_QUERY`, and the OauthToken 500/2,500 row cap.
 //! * `POST /services/Soap/m/{version}` — Metadata API `readMetadata` of `SecuritySettings`
-//!   and `Profile`, or a SOAP fault when the Metadata API is not permitted.
+//!   and `Profile` and `listMetadata` of `Profile`, or a SOAP fault when the Metadata API is
+//!   not permitted.
+//! * What the reading user may see ([`UserPermissions`], `OrgData::integration_permissions`):
+//!   `OauthToken` rows of other users only with Customize Application, `UserLogin` only with
+//!   Manage Users, the Metadata API only with Modify Metadata or Modify All Data, and
+//!   `UserPermissionAccess` answering for the reader. Standard profile names are translated
+//!   into `OrgData::language` ([`Language`]); `listMetadata` keeps the API names.
 //!
 //! Faults from [`crate::faults`] apply to every path; `ExpireToken` on a data path expires
 //! the access tokens issued so far, `RevokeCredential` revokes the refresh tokens (and the
@@ -135,7 +141,8 @@ impl SimOptions {
         self
     }
 
-    /// The object answers `INVALID_TYPE`, e.g. `OauthToken` without Customize Application.
+    /// The object answers `INVALID_TYPE` (an edition without it). Permission effects are
+    /// modelled by [`OrgData::integration_permissions`] instead.
     pub fn hide_object(mut self, object: &str) -> Self {
         self.hidden_objects.push(object.to_string());
         self
