@@ -232,10 +232,6 @@ impl OrgSnapshot {
         !self.gaps.iter().any(|g| g.collector == collector)
     }
 
-    pub fn profile(&self, id: &str) -> Option<&SfProfile> {
-        self.profiles.iter().find(|p| p.id == id)
-    }
-
     pub fn user(&self, id: &str) -> Option<&SfUser> {
         self.users.iter().find(|u| u.id == id)
     }

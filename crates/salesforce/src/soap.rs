@@ -278,6 +278,27 @@ mod tests {
         assert_eq!(parse_response(&ok[..ok.len() / 2]), None);
         assert_eq!(parse_response(b"<html><body>busy</body></html>"), None);
     }
+
+    #[test]
+    fn list_metadata_items_are_the_result_elements() {
+        let ok = br#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><listMetadataResponse><result><fullName>Admin</fullName><id>00e5g000000AAAAAA2</id><type>Profile</type></result><result><fullName>Custom%3A Sales</fullName><id>00e5g000000BBBBBB2</id><type>Profile</type></result></listMetadataResponse></soapenv:Body></soapenv:Envelope>"#;
+        let SoapBody::Records(r) = parse_items(ok, "result").unwrap() else {
+            panic!("records")
+        };
+        let names: Vec<_> = r.iter().map(|r| (r.get("fullName"), r.get("id"))).collect();
+        assert_eq!(
+            names,
+            [
+                (Some("Admin"), Some("00e5g000000AAAAAA2")),
+                (Some("Custom%3A Sales"), Some("00e5g000000BBBBBB2"))
+            ]
+        );
+        let empty = br#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><listMetadataResponse/></soapenv:Body></soapenv:Envelope>"#;
+        assert_eq!(
+            parse_items(empty, "result"),
+            Some(SoapBody::Records(vec![]))
+        );
+    }
 }
 
 /// Fuzz-style properties: any SOAP body gives `None` or a whole answer, never a panic.
