@@ -16,6 +16,8 @@ mod errors;
 mod input;
 #[path = "cli/partial.rs"]
 mod partial;
+#[path = "cli/permissions.rs"]
+mod permissions;
 #[path = "cli/scan.rs"]
 mod scan;
 #[path = "cli/sim.rs"]

@@ -13,3 +13,5 @@ mod failures;
 mod lifecycle;
 #[path = "operator/ops.rs"]
 mod ops;
+#[path = "operator/permissions.rs"]
+mod permissions;

@@ -331,6 +331,7 @@ pub async fn build_report(
                     reason: s.reason,
                 })
                 .collect(),
+            missing_permissions: crate::operator::status::describe_each(snapshot),
             rules_evaluated: detection.evaluated,
             inventory: inventory(snapshot, &p.plan),
             api_usage: snapshot.api_usage,
@@ -388,22 +389,10 @@ fn with_identity(source: &Located<SalesforceIntegration>) -> SalesforceIntegrati
 }
 
 fn inventory(snapshot: &OrgSnapshot, plan: &IntegrationPlan) -> Inventory {
-    let admin = |p: &Option<String>| {
-        p.as_deref().is_some_and(|p| {
-            plan.policy
-                .admin_profiles
-                .iter()
-                .any(|a| a.trim().eq_ignore_ascii_case(p.trim()))
-        })
-    };
     Inventory {
         users: snapshot.users.len() as u64,
         active_users: snapshot.users.iter().filter(|u| u.is_active).count() as u64,
-        admins: snapshot
-            .users
-            .iter()
-            .filter(|u| u.is_active && admin(&u.profile))
-            .count() as u64,
+        admins: idgap_detect::Admins::new(snapshot, &plan.policy).count_active(snapshot) as u64,
         connected_app_grants: snapshot.oauth_grants.len() as u64,
         audit_events: snapshot.audit_events.len() as u64,
     }

@@ -13,6 +13,8 @@ pub const SALESFORCE_SYNCED: &str = "SalesforceSynced";
 pub const IDENTITY_PROVIDERS_SYNCED: &str = "IdentityProvidersSynced";
 pub const FINDINGS_TRUNCATED: &str = "FindingsTruncated";
 pub const DIRECTORY_SYNCED: &str = "DirectorySynced";
+/// False when the integration user lacks a permission some collector needs.
+pub const PERMISSIONS_COMPLETE: &str = "PermissionsComplete";
 
 /// `True`, `False` or `Unknown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -282,7 +282,7 @@ pub async fn reconcile(
                 now,
                 schedule::jittered(report.plan.interval, 5, &format!("{uid}/{now}")),
             );
-            apply_success(&mut status, &previous, &report, &obj, generation, now, next);
+            apply_success(&mut status, &previous, &report, generation, now, next);
             ctx.metrics
                 .set_findings(&namespace, &name, &report.counts_by_rule);
             let note = format!(
@@ -566,19 +566,12 @@ fn apply_success(
     status: &mut SalesforceIntegrationStatus,
     previous: &SalesforceIntegrationStatus,
     report: &SyncReport,
-    obj: &SalesforceIntegration,
     generation: Option<i64>,
     now: Timestamp,
     next: Timestamp,
 ) {
     let org = &report.scan.sync.snapshot;
-    let admin_profiles: Vec<String> = obj.spec.rules.admin_profiles.clone().unwrap_or_else(|| {
-        st::DEFAULT_ADMIN_PROFILES
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    });
-    let inventory = st::inventory(org, &admin_profiles);
+    let inventory = st::inventory(org, &report.plan.policy);
     let failed_dirs: Vec<String> = report
         .directories
         .iter()
@@ -618,6 +611,25 @@ fn apply_success(
         )
     };
     let truncated = report.summary.truncated > 0;
+    let missing = st::missing_permissions(org);
+    let permissions_condition = if missing.is_empty() {
+        Desired::new(
+            cond::PERMISSIONS_COMPLETE,
+            Status::True,
+            "AllPermissionsHeld",
+            "The integration user can read every part of the org idgap reads",
+        )
+    } else {
+        Desired::new(
+            cond::PERMISSIONS_COMPLETE,
+            Status::False,
+            "MissingPermissions",
+            format!(
+                "The integration user lacks {}; grant them (docs/salesforce-permissions.md) to evaluate those rules, whose earlier findings are kept",
+                st::describe_missing(&missing)
+            ),
+        )
+    };
     let desired = [
         Desired::new(
             cond::READY,
@@ -653,6 +665,7 @@ fn apply_success(
             ),
         ),
         idp_condition,
+        permissions_condition,
         if truncated {
             Desired::new(
                 cond::FINDINGS_TRUNCATED,
@@ -682,6 +695,7 @@ fn apply_success(
     status.summary = Some(report.summary.clone());
     status.inventory = Some(inventory);
     status.api_usage = Some(st::api_usage(org));
+    status.missing_permissions = missing;
     status.skipped_rules = report
         .view
         .skipped
@@ -760,6 +774,7 @@ fn apply_failure(
         cond::CREDENTIALS_VALID,
         cond::SALESFORCE_SYNCED,
         cond::IDENTITY_PROVIDERS_SYNCED,
+        cond::PERMISSIONS_COMPLETE,
         cond::FINDINGS_TRUNCATED,
     ]
     .into_iter()

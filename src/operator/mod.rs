@@ -19,7 +19,7 @@ mod run;
 pub mod schedule;
 mod secrets;
 pub mod server;
-mod status;
+pub(crate) mod status;
 mod status_patch;
 mod unstored_tokens;
 mod watch_backoff;

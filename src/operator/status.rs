@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use idgap_model::{OrgSnapshot, RuleId, Severity};
 
 use super::findings::Existing;
-use crate::resources::{OrgStatus, StatusApiUsage, StatusInventory, StatusSummary};
+use crate::resources::{
+    MissingPermissionStatus, OrgStatus, StatusApiUsage, StatusInventory, StatusSummary,
+};
 
 /// Detection results in the shape the operator needs.
 #[derive(Debug, Clone, Default)]
@@ -15,8 +17,6 @@ pub struct DetectionView {
     /// (rule, reason) of rules not evaluated.
     pub skipped: Vec<(String, String)>,
 }
-
-pub const DEFAULT_ADMIN_PROFILES: &[&str] = &["System Administrator"];
 
 /// Counts by severity of the integration's AccessFindings as they stand after the apply:
 /// those this sync wrote or confirmed, and those it kept because their rule was skipped (an
@@ -54,22 +54,69 @@ pub fn counts_by_rule(findings: &BTreeMap<String, Existing>) -> Vec<(String, Str
     m.into_iter().map(|((r, s), n)| (r, s, n)).collect()
 }
 
-/// Admins are active users whose profile is one of `admin_profiles`.
-pub fn inventory(org: &OrgSnapshot, admin_profiles: &[String]) -> StatusInventory {
-    let active = org.users.iter().filter(|u| u.is_active);
+/// Admins are counted with the rules' own definition ([`idgap_detect::Admins`]), so the
+/// inventory and the admin findings never disagree.
+pub fn inventory(org: &OrgSnapshot, policy: &idgap_detect::Policy) -> StatusInventory {
     StatusInventory {
         users: org.users.len() as u32,
         active_users: org.users.iter().filter(|u| u.is_active).count() as u32,
-        admins: active
-            .filter(|u| {
-                u.profile
-                    .as_ref()
-                    .is_some_and(|p| admin_profiles.iter().any(|a| a == p))
-            })
-            .count() as u32,
+        admins: idgap_detect::Admins::new(org, policy).count_active(org) as u32,
         connected_app_grants: org.oauth_grants.len() as u32,
         audit_events: org.audit_events.len() as u32,
     }
+}
+
+/// The permissions the integration user lacks, one entry per permission, with the
+/// collectors it cut short and the rules those feed (sorted, so the status is stable).
+pub fn missing_permissions(org: &OrgSnapshot) -> Vec<MissingPermissionStatus> {
+    let mut by_permission: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<RuleId>)> = BTreeMap::new();
+    for gap in &org.gaps {
+        let Some(permission) = gap.missing_permission.as_deref() else {
+            continue;
+        };
+        let entry = by_permission.entry(permission).or_default();
+        entry.0.insert(gap.collector.as_str());
+        entry
+            .1
+            .extend(idgap_detect::rules_fed_by(&gap.collector).iter().copied());
+    }
+    by_permission
+        .into_iter()
+        .map(
+            |(permission, (collectors, rules))| MissingPermissionStatus {
+                permission: permission.to_string(),
+                collectors: collectors.into_iter().map(str::to_string).collect(),
+                rules: rules.into_iter().map(|r| r.as_str().to_string()).collect(),
+            },
+        )
+        .collect()
+}
+
+/// One line per missing permission: what it is and what it disables.
+pub fn describe_missing(missing: &[MissingPermissionStatus]) -> String {
+    missing
+        .iter()
+        .map(describe_one)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// [`describe_missing`] of a snapshot, one entry per permission (for `idgap scan`).
+pub fn describe_each(org: &OrgSnapshot) -> Vec<String> {
+    missing_permissions(org).iter().map(describe_one).collect()
+}
+
+fn describe_one(m: &MissingPermissionStatus) -> String {
+    let rules = if m.rules.is_empty() {
+        "no rule skipped".to_string()
+    } else {
+        format!("rules skipped: {}", m.rules.join(", "))
+    };
+    format!(
+        "{} (needed by {}; {rules})",
+        m.permission,
+        m.collectors.join(", ")
+    )
 }
 
 pub fn org(org: &OrgSnapshot) -> OrgStatus {
@@ -138,6 +185,8 @@ mod tests {
     }
 
     #[test]
+    /// The labels are matched as the rules match them: trimmed, case-insensitive (the old
+    /// inventory compared exactly and counted 0 admins for `system administrator`).
     fn inventory_counts_active_admins_by_profile() {
         let t: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let org = OrgSnapshot {
@@ -153,6 +202,7 @@ mod tests {
                 user("c", true, "Custom Admin"),
                 user("d", true, "Standard User"),
             ],
+            profiles: vec![],
             permissions: vec![],
             oauth_grants: vec![],
             session_settings: None,
@@ -168,14 +218,44 @@ mod tests {
             gaps: vec![],
             read_at: t,
         };
-        let inv = inventory(
-            &org,
-            &["System Administrator".into(), "Custom Admin".into()],
-        );
+        let policy = idgap_detect::Policy {
+            admin_profiles: vec!["system administrator ".into(), "Custom Admin".into()],
+            ..Default::default()
+        };
+        let inv = inventory(&org, &policy);
         assert_eq!(inv.users, 4);
         assert_eq!(inv.active_users, 3);
         assert_eq!(inv.admins, 2);
         assert_eq!(api_usage(&org).calls_last_sync, 7);
+
+        // The inventory and admin-not-in-idp agree: with no IdP account for anyone, every
+        // active admin the inventory counts is an admin-not-in-idp finding.
+        let dir = idgap_model::DirectorySnapshot {
+            provider: idgap_model::ProviderKind::Okta,
+            name: "okta".into(),
+            accounts: vec![idgap_model::IdpAccount {
+                id: "00u1".into(),
+                login: "nobody@acme.com".into(),
+                identifiers: vec!["nobody@acme.com".into()],
+                status: idgap_model::AccountStatus::Active,
+                raw_status: "ACTIVE".into(),
+            }],
+            read_at: t,
+            requests: 1,
+        };
+        let inputs = [idgap_detect::DirectoryInput {
+            name: "okta",
+            provider: idgap_model::ProviderKind::Okta,
+            result: Ok(&dir),
+            last_good_accounts: None,
+        }];
+        let d = idgap_detect::detect(&org, &inputs, &policy, t, t);
+        let admin_findings = d
+            .findings
+            .iter()
+            .filter(|f| f.rule == RuleId::AdminNotInIdp)
+            .count();
+        assert_eq!(admin_findings as u32, inv.admins);
     }
 
     #[test]

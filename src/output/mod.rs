@@ -60,6 +60,7 @@ mod tests {
             findings,
             excluded: Vec::new(),
             skipped: Vec::new(),
+            missing_permissions: vec![],
             rules_evaluated: RuleId::ALL.to_vec(),
             inventory: Inventory {
                 users,

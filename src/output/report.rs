@@ -46,6 +46,8 @@ pub struct IntegrationReport {
     pub findings: Vec<Finding>,
     pub excluded: Vec<ExcludedFinding>,
     pub skipped: Vec<SkippedRule>,
+    /// Salesforce permissions the integration user lacks, each with what it disables.
+    pub missing_permissions: Vec<String>,
     pub rules_evaluated: Vec<RuleId>,
     pub inventory: Inventory,
     pub api_usage: ApiUsage,

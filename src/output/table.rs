@@ -144,6 +144,9 @@ fn integration(out: &mut String, i: &IntegrationReport) {
         }
         out.push('\n');
     }
+    for m in &i.missing_permissions {
+        let _ = writeln!(out, "Missing Salesforce permission: {m}");
+    }
     let _ = writeln!(out, "{}", summary_line(i));
 }
 

@@ -159,14 +159,17 @@ pub enum SeverityName {
 pub struct RulesSpec {
     #[serde(default)]
     pub disabled: Vec<RuleName>,
-    /// Profiles whose users count as admins; defaults to `System Administrator`.
+    /// Profiles whose users also count as admins, by Metadata API name or label (trimmed,
+    /// case-insensitive); defaults to `System Administrator`. Added to the built-in
+    /// definition: the profile whose API name is `Admin`, and every holder of Modify All Data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_profiles: Option<Vec<String>>,
     /// User types the IdP rules cover; defaults to `Standard` (portal, guest and automated
     /// users are not expected in the IdP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp_user_types: Option<Vec<String>>,
-    /// Profiles left out of the IdP rules (integration and automation users).
+    /// Profiles left out of the IdP rules (integration and automation users), by Metadata API
+    /// name or label (trimmed, case-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excluded_profiles: Option<Vec<String>>,
     #[serde(default)]
@@ -274,6 +277,21 @@ pub struct SalesforceIntegrationStatus {
     /// Rules not evaluated in the last sync, and why (their earlier findings are kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped_rules: Vec<SkippedRuleStatus>,
+    /// Salesforce permissions the integration user lacks, with the reads they cut short and
+    /// the rules that are therefore not evaluated (see docs/salesforce-permissions.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_permissions: Vec<MissingPermissionStatus>,
+}
+
+#[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MissingPermissionStatus {
+    /// The user permission's API name without `Permissions`, e.g. `CustomizeApplication`.
+    pub permission: String,
+    /// The collectors that could not be read completely without it.
+    pub collectors: Vec<String>,
+    /// The rules those collectors feed, not evaluated until it is granted.
+    pub rules: Vec<String>,
 }
 
 #[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,8 +16,8 @@ pub use identity_provider::{
 };
 pub use integration::{
     ClientCredentialsSpec, DomainAlias, Environment, ExclusionSpec, FindingsSpec,
-    IdentityProviderRef, JwtBearerSpec, OrgStatus, RefreshTokenSpec, RuleName, RulesSpec,
-    SalesforceAuthSpec, SalesforceIntegration, SalesforceIntegrationSpec,
+    IdentityProviderRef, JwtBearerSpec, MissingPermissionStatus, OrgStatus, RefreshTokenSpec,
+    RuleName, RulesSpec, SalesforceAuthSpec, SalesforceIntegration, SalesforceIntegrationSpec,
     SalesforceIntegrationStatus, SeverityName, SeverityOverride, SkippedRuleStatus, StatusApiUsage,
     StatusInventory, StatusSummary,
 };

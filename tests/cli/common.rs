@@ -49,7 +49,16 @@ impl Fixture {
     }
 
     pub async fn start_with(options: SimOptions) -> Fixture {
-        let story = idgap::demo::story::build(Timestamp::now());
+        Fixture::start_with_org(options, |_| {}).await
+    }
+
+    /// The story with its Salesforce org changed by `edit` (language, permissions, …).
+    pub async fn start_with_org(
+        options: SimOptions,
+        edit: impl FnOnce(&mut idgap_sim::salesforce::OrgData),
+    ) -> Fixture {
+        let mut story = idgap::demo::story::build(Timestamp::now());
+        edit(&mut story.org);
         let salesforce = SalesforceSim::start(story.org, options).await.unwrap();
         let okta = OktaSim::start(story.okta, OktaSimOptions::new(OKTA_TOKEN, "0oatest"))
             .await

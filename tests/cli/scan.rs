@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::common::{ALL_RULES, Fixture, assert_no_secret, expected_findings, fixture, parse_csv};
 
-fn json_findings(doc: &serde_json::Value) -> BTreeSet<(String, String, String)> {
+pub(crate) fn json_findings(doc: &serde_json::Value) -> BTreeSet<(String, String, String)> {
     doc["findings"]
         .as_array()
         .unwrap()

@@ -171,6 +171,7 @@ fn generate_org(now: Timestamp) -> OrgSnapshot {
             api_version: "v62.0".into(),
         },
         users,
+        profiles: vec![],
         permissions,
         oauth_grants,
         session_settings: Some(SessionSettings {

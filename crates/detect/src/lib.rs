@@ -3,6 +3,7 @@
 //! same input gives the same findings in the same order. `docs/rules.md` documents every
 //! rule, the matching, the guards and the exclusions.
 
+pub mod admin;
 mod exclusions;
 mod guards;
 mod hash;
@@ -15,9 +16,13 @@ mod rules;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use idgap_model::{DirectorySnapshot, Finding, OrgSnapshot, ProviderKind, RuleId, Timestamp};
+use idgap_model::{
+    DirectorySnapshot, Finding, OrgSnapshot, ProviderKind, RuleId, SubjectKind, Timestamp,
+    collector,
+};
 use serde::Serialize;
 
+pub use admin::{ADMIN_PROFILE_API_NAME, Admins};
 pub use exclusions::glob_match;
 pub use naming::finding_name;
 pub use policy::{DEFAULT_EXCLUDED_PROFILES, DEFAULT_EXPORT_ACTIONS, Exclusion, Policy};
@@ -78,6 +83,50 @@ pub const IDP_RULES: [RuleId; 4] = [
     RuleId::StaleActiveUser,
     RuleId::ConnectedAppUnknownUser,
 ];
+
+/// The rules each Salesforce collector feeds: a gap in the collector keeps them from being
+/// evaluated (the two export sources each feed both export rules, which run partially when
+/// only one of them is read). `frozenState` and `profileNames` feed no rule on their own:
+/// without them the frozen state is shown as unknown, and admins are still recognised by
+/// Modify All Data (see [`admin`]).
+pub const COLLECTOR_RULES: &[(&str, &[RuleId])] = &[
+    (
+        collector::USERS,
+        &[
+            RuleId::AdminNotInIdp,
+            RuleId::UserNotInIdp,
+            RuleId::StaleActiveUser,
+            RuleId::ConnectedAppUnknownUser,
+            RuleId::AdminModifyAllData,
+            RuleId::AdminViewAllData,
+            RuleId::DataExportByNonAdmin,
+        ],
+    ),
+    (collector::OAUTH_GRANTS, &[RuleId::ConnectedAppUnknownUser]),
+    (
+        collector::PERMISSIONS,
+        &[RuleId::AdminModifyAllData, RuleId::AdminViewAllData],
+    ),
+    (collector::SESSION_SETTINGS, &[RuleId::SessionIpNotEnforced]),
+    (
+        collector::AUDIT_TRAIL,
+        &[RuleId::BulkDataExport, RuleId::DataExportByNonAdmin],
+    ),
+    (
+        collector::EXPORT_JOBS,
+        &[RuleId::BulkDataExport, RuleId::DataExportByNonAdmin],
+    ),
+    (collector::FROZEN_STATE, &[]),
+    (collector::PROFILE_NAMES, &[]),
+];
+
+/// The rules `collector` feeds (empty for an unknown name).
+pub fn rules_fed_by(collector: &str) -> &'static [RuleId] {
+    COLLECTOR_RULES
+        .iter()
+        .find(|(c, _)| *c == collector)
+        .map_or(&[], |(_, rules)| rules)
+}
 
 /// Runs every rule the policy enables and the guards allow.
 ///
@@ -154,8 +203,15 @@ pub fn detect(
         rules::export::run(&ctx, export_on, &mut raw);
     }
 
+    let frozen_unknown = !org.has(collector::FROZEN_STATE);
     for f in &mut raw {
         f.severity = policy.severity_for(f.rule, f.severity);
+        if frozen_unknown && f.subject.kind == Some(SubjectKind::User) {
+            f.evidence.insert(
+                "frozen".into(),
+                "unknown (UserLogin was not readable)".into(),
+            );
+        }
     }
     let (mut findings, mut excluded) = exclusions::apply(raw, &policy.exclusions, now);
     findings.sort_by(compare_findings);
@@ -231,30 +287,12 @@ impl Plan {
                 }
             }
         };
-        needs(
-            "users",
-            &[
-                RuleId::AdminNotInIdp,
-                RuleId::UserNotInIdp,
-                RuleId::StaleActiveUser,
-                RuleId::ConnectedAppUnknownUser,
-                RuleId::AdminModifyAllData,
-                RuleId::AdminViewAllData,
-                RuleId::DataExportByNonAdmin,
-            ],
-            &mut plan,
-        );
-        needs("oauthGrants", &[RuleId::ConnectedAppUnknownUser], &mut plan);
-        needs(
-            "permissions",
-            &[RuleId::AdminModifyAllData, RuleId::AdminViewAllData],
-            &mut plan,
-        );
-        needs(
-            "sessionSettings",
-            &[RuleId::SessionIpNotEnforced],
-            &mut plan,
-        );
+        for (collector, rules) in COLLECTOR_RULES {
+            // The export sources are weighed together below.
+            if *collector != collector::AUDIT_TRAIL && *collector != collector::EXPORT_JOBS {
+                needs(collector, rules, &mut plan);
+            }
+        }
         if org.has("sessionSettings") && org.session_settings.is_none() {
             plan.block(
                 RuleId::SessionIpNotEnforced,

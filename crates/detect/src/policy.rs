@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Policy {
-    /// Profile names whose users count as admins.
+    /// Profiles whose users also count as admins, by API name or label; added to the
+    /// built-in definition in [`crate::admin`].
     pub admin_profiles: Vec<String>,
     /// `UserType` values the IdP rules cover (`Standard` = internal users).
     pub idp_user_types: Vec<String>,
-    /// Profiles left out of the IdP rules: integration and automation users that are not
-    /// people and are never provisioned from a directory.
+    /// Profiles left out of the IdP rules, by API name or label: integration and automation
+    /// users that are not people and are never provisioned from a directory.
     pub excluded_profiles: Vec<String>,
     pub disabled_rules: Vec<RuleId>,
     /// Applied after a rule runs; when a rule is listed twice the last entry wins.
@@ -58,7 +59,9 @@ impl Default for Policy {
     }
 }
 
-/// Salesforce's own integration and automation profiles.
+/// Salesforce's own integration and automation profiles. They are matched against API names
+/// too, which do not change with the reader's language; that these API names equal the English
+/// labels is UNCONFIRMED except for `Chatter Free User`.
 pub const DEFAULT_EXCLUDED_PROFILES: [&str; 4] = [
     "Analytics Cloud Integration User",
     "Analytics Cloud Security User",

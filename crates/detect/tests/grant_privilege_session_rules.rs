@@ -176,11 +176,19 @@ fn privilege_rules_table() {
             vec!["admin-view-all-data:005A"],
         ),
         (
-            "a non-admin holding the permissions is not in these rules",
+            // Modify All Data makes an admin wherever it comes from (docs/rules.md, "Who
+            // counts as an admin"): a permission set cannot hide one.
+            "modify all data from a permission set makes an admin",
             vec![
                 grant("005U", ModifyAllData, PermissionSet, "Data Fixer"),
                 grant("005U", ViewAllData, PermissionSet, "Data Fixer"),
             ],
+            vec!["admin-modify-all-data:005U"],
+            vec!["admin-view-all-data:005U"],
+        ),
+        (
+            "view all data alone does not make an admin",
+            vec![grant("005U", ViewAllData, PermissionSet, "Auditor")],
             vec![],
             vec![],
         ),

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub struct OrgSnapshot {
     pub org: OrgInfo,
     pub users: Vec<SfUser>,
+    /// Every profile with its label and, when the Metadata API answered, its API name.
+    #[serde(default)]
+    pub profiles: Vec<SfProfile>,
     /// Effective ModifyAllData / ViewAllData grants, one row per (user, permission, source).
     pub permissions: Vec<PermissionGrant>,
     pub oauth_grants: Vec<OAuthGrant>,
@@ -55,6 +58,20 @@ pub struct SfUser {
     pub is_frozen: bool,
     pub last_login: Option<Timestamp>,
     pub created: Option<Timestamp>,
+}
+
+/// A profile. Salesforce translates the label (`Profile.Name`) of standard profiles into
+/// the reading user's language ("Systemadministrator", "システム管理者"); the Metadata API
+/// name (`Admin`, `Standard`, …) is the same in every language, so rules compare that.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SfProfile {
+    pub id: String,
+    /// `Profile.Name` as the integration user reads it (possibly translated).
+    pub label: String,
+    /// The Metadata API `fullName` from `listMetadata(Profile)`; `None` when the Metadata
+    /// API could not be read (see `gaps`, collector `profileNames`).
+    pub api_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -186,9 +203,27 @@ pub struct ApiUsage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CollectorGap {
-    /// `users`, `permissions`, `oauthGrants`, `sessionSettings`, `auditTrail`, `exportJobs`.
+    /// One of the [`collector`] names.
     pub collector: String,
     pub reason: String,
+    /// The Salesforce user permission whose absence made the read incomplete (API name
+    /// without the `Permissions` prefix, e.g. `CustomizeApplication`), when that is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_permission: Option<String>,
+}
+
+/// The names of the Salesforce collectors, as they appear in [`CollectorGap::collector`].
+pub mod collector {
+    pub const USERS: &str = "users";
+    /// `UserLogin.IsFrozen`; without it users are read but their frozen state is unknown.
+    pub const FROZEN_STATE: &str = "frozenState";
+    /// Profile API names from the Metadata API `listMetadata(Profile)`.
+    pub const PROFILE_NAMES: &str = "profileNames";
+    pub const PERMISSIONS: &str = "permissions";
+    pub const OAUTH_GRANTS: &str = "oauthGrants";
+    pub const SESSION_SETTINGS: &str = "sessionSettings";
+    pub const AUDIT_TRAIL: &str = "auditTrail";
+    pub const EXPORT_JOBS: &str = "exportJobs";
 }
 
 impl OrgSnapshot {

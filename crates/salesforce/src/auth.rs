@@ -251,6 +251,8 @@ pub(crate) struct Session {
     pub access_token: SecretString,
     pub instance_url: String,
     pub org_id: String,
+    /// The signed-in user's id, from the identity URL: whose permissions bound what it sees.
+    pub user_id: String,
     pub generation: u64,
 }
 
@@ -412,11 +414,12 @@ impl Authenticator {
                 .await?
             }
         };
-        let (org_id, _user) = token.ids().unwrap_or_default();
+        let (org_id, user_id) = token.ids().unwrap_or_default();
         Ok(Session {
             access_token: SecretString::new(token.access_token),
             instance_url: token.instance_url.trim_end_matches('/').to_string(),
             org_id,
+            user_id,
             generation,
         })
     }

@@ -51,6 +51,7 @@ pub(crate) fn optional<T>(
             reason: format!(
                 "{object} is not readable by the integration user ({code}: {message}); grant the permission or check the edition"
             ),
+            missing_permission: None,
         })),
         Err(e) => Err(e),
     }
@@ -149,21 +150,19 @@ struct FrozenRow {
     user_id: String,
 }
 
-/// All users, with `UserLogin.IsFrozen` folded in.
+/// All users; `is_frozen` is filled in from [`frozen_users`] when that could be read.
 pub(crate) async fn users(rest: &Rest) -> Result<Vec<SfUser>, SyncError> {
-    let (users, frozen) = futures::try_join!(
-        rest.query::<UserRow>(
+    let users = rest
+        .query::<UserRow>(
             data("User"),
             "SELECT Id, Username, Email, IsActive, UserType, FederationIdentifier, ProfileId, Profile.Name, UserRole.Name, LastLoginDate, CreatedDate FROM User",
-        ),
-        rest.query::<FrozenRow>(data("UserLogin"), "SELECT UserId FROM UserLogin WHERE IsFrozen = true"),
-    )?;
-    let frozen: HashSet<String> = frozen.records.into_iter().map(|r| r.user_id).collect();
+        )
+        .await?;
     Ok(users
         .records
         .into_iter()
         .map(|u| SfUser {
-            is_frozen: frozen.contains(&u.id),
+            is_frozen: false,
             id: u.id,
             username: u.username,
             email: u.email.unwrap_or_default(),
@@ -177,6 +176,52 @@ pub(crate) async fn users(rest: &Rest) -> Result<Vec<SfUser>, SyncError> {
             created: u.created_date,
         })
         .collect())
+}
+
+/// Ids of frozen users (`UserLogin.IsFrozen`; the object needs Manage Users).
+pub(crate) async fn frozen_users(rest: &Rest) -> Result<HashSet<String>, SyncError> {
+    let frozen = rest
+        .query::<FrozenRow>(
+            data("UserLogin"),
+            "SELECT UserId FROM UserLogin WHERE IsFrozen = true",
+        )
+        .await?;
+    Ok(frozen.records.into_iter().map(|r| r.user_id).collect())
+}
+
+/// The first 15 characters of a record id: the case-sensitive id both the 15- and the
+/// 18-character forms start with.
+fn id15(id: &str) -> &str {
+    id.get(..15).unwrap_or(id)
+}
+
+/// Profile id (15 characters) → Metadata API `fullName`, from `listMetadata(Profile)`.
+pub(crate) async fn profile_api_names(rest: &Rest) -> Result<HashMap<String, String>, SyncError> {
+    Ok(rest
+        .list_metadata("Profile")
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let id = r.get("id")?.trim();
+            let name = r.get("fullName")?.trim();
+            (!id.is_empty() && !name.is_empty()).then(|| (id15(id).to_string(), name.to_string()))
+        })
+        .collect())
+}
+
+/// The snapshot's profiles: labels as read, API names where `api_names` has them.
+pub(crate) fn snapshot_profiles(
+    profiles: &[ProfileRow],
+    api_names: Option<&HashMap<String, String>>,
+) -> Vec<idgap_model::SfProfile> {
+    profiles
+        .iter()
+        .map(|p| idgap_model::SfProfile {
+            id: p.id.clone(),
+            label: p.name.clone(),
+            api_name: api_names.and_then(|n| n.get(id15(&p.id)).cloned()),
+        })
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -513,24 +558,6 @@ pub(crate) async fn export_jobs(rest: &Rest) -> Result<Vec<ExportJob>, SyncError
         .collect())
 }
 
-/// Metadata API names of standard profiles whose label differs from it.
-const STANDARD_PROFILE_FULL_NAMES: &[(&str, &str)] = &[
-    ("System Administrator", "Admin"),
-    ("Standard User", "Standard"),
-    ("Read Only", "ReadOnly"),
-    ("Solution Manager", "SolutionManager"),
-    ("Marketing User", "MarketingProfile"),
-    ("Contract Manager", "ContractManager"),
-    ("Standard Platform User", "StandardAul"),
-];
-
-fn full_name(profile: &str) -> String {
-    STANDARD_PROFILE_FULL_NAMES
-        .iter()
-        .find(|(label, _)| *label == profile)
-        .map_or_else(|| profile.to_string(), |(_, f)| (*f).to_string())
-}
-
 fn truthy(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
         "true" | "enabled" | "1" | "yes" | "on" => Some(true),
@@ -541,16 +568,25 @@ fn truthy(v: &str) -> Option<bool> {
 
 /// Session IP posture: the Metadata API first, Health Check when that is refused, and a
 /// gap when both are.
+///
+/// `api_names` is the `listMetadata(Profile)` answer, or the gap that says why the
+/// Metadata API was not read; profiles are read by those names, never by a label.
 pub(crate) async fn session_settings(
     rest: &Rest,
     profiles: &[ProfileRow],
+    api_names: &Optional<HashMap<String, String>>,
     config: &SalesforceConfig,
 ) -> Result<Optional<SessionSettings>, SyncError> {
     // Any refusal of the Metadata API (a SOAP fault, or a 403/500 without one) falls back.
-    let refused = match from_metadata(rest, profiles, config).await {
-        Ok(s) => return Ok(Ok(s)),
-        Err(SyncError::Query { code, message, .. }) => format!("refused ({code}: {message})"),
-        Err(e) => return Err(e),
+    let refused = match api_names {
+        Err(gap) => gap.reason.clone(),
+        Ok(names) => match from_metadata(rest, profiles, names, config).await {
+            Ok(s) => return Ok(Ok(s)),
+            Err(SyncError::Query { code, message, .. }) => {
+                format!("refused ({code}: {message})")
+            }
+            Err(e) => return Err(e),
+        },
     };
     match optional("sessionSettings", from_health_check(rest, config).await)? {
         Ok(Ok(s)) => Ok(Ok(s)),
@@ -560,6 +596,10 @@ pub(crate) async fn session_settings(
         }) => Ok(Err(CollectorGap {
             collector: "sessionSettings".into(),
             reason: format!("Metadata API: {refused}; Health Check: {missing}"),
+            missing_permission: api_names
+                .as_ref()
+                .err()
+                .and_then(|g| g.missing_permission.clone()),
         })),
     }
 }
@@ -567,6 +607,7 @@ pub(crate) async fn session_settings(
 async fn from_metadata(
     rest: &Rest,
     profiles: &[ProfileRow],
+    api_names: &HashMap<String, String>,
     config: &SalesforceConfig,
 ) -> Result<SessionSettings, SyncError> {
     let security = rest
@@ -589,7 +630,7 @@ async fn from_metadata(
     ];
     let names: HashMap<String, String> = profiles
         .iter()
-        .map(|p| (full_name(&p.name), p.name.clone()))
+        .filter_map(|p| Some((api_names.get(id15(&p.id))?.clone(), p.name.clone())))
         .collect();
     let mut full_names: Vec<String> = names.keys().cloned().collect();
     full_names.sort();
@@ -816,6 +857,7 @@ mod robustness {
         check::<FrozenRow>(body)?;
         check::<GroupRow>(body)?;
         check::<RiskRow>(body)?;
+        check::<crate::access::AccessRow>(body)?;
         check::<Value>(body)
     }
 
@@ -865,7 +907,6 @@ mod robustness {
         #[test]
         fn health_check_values_never_panic(v in any::<String>()) {
             let _ = truthy(&v);
-            let _ = full_name(&v);
         }
     }
 
@@ -961,12 +1002,16 @@ pub mod fuzzing {
             ("SetupAuditTrail", facts::<AuditRow>(body)),
             ("CronTrigger", facts::<CronRow>(body)),
             ("SecurityHealthCheckRisks", facts::<RiskRow>(body)),
+            (
+                "UserPermissionAccess",
+                facts::<crate::access::AccessRow>(body),
+            ),
             ("COUNT()", facts::<serde_json::Value>(body)),
         ]
     }
 
-    /// A Health Check value read as yes/no, and a profile label as its Metadata API name.
+    /// A Health Check value read as yes/no, and the 15-character form of a record id.
     pub fn health_check_value(value: &str) -> (Option<bool>, String) {
-        (truthy(value), full_name(value))
+        (truthy(value), id15(value).to_string())
     }
 }

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod access;
 mod auth;
 mod collect;
 pub mod connect;
@@ -34,12 +35,13 @@ pub mod fuzzing {
 
 use std::sync::Arc;
 
-use idgap_model::{ApiUsage, OrgSnapshot};
+use idgap_model::{ApiUsage, OrgSnapshot, collector};
 use idgap_net::{Http, SecretString};
 use jiff::Timestamp;
 
 pub use error::SyncError;
 
+use crate::access::{METADATA_API_NEEDS, OAUTH_TOKENS_NEED, ReaderAccess, USER_LOGIN_NEEDS};
 use crate::auth::Authenticator;
 use crate::collect::optional;
 use crate::rest::{Budget, Rest};
@@ -173,6 +175,33 @@ fn take<T>(result: collect::Optional<T>, gaps: &mut Vec<idgap_model::CollectorGa
     }
 }
 
+/// A refusal of a permission-dependent read, tagged with the permission that would lift it.
+fn needing(
+    mut gap: idgap_model::CollectorGap,
+    any_of: &[access::UserPermission],
+) -> idgap_model::CollectorGap {
+    if gap.missing_permission.is_none() {
+        gap.missing_permission = any_of.first().map(|p| p.as_str().to_string());
+    }
+    gap
+}
+
+/// Like [`optional`] for the Metadata API: any refusal (a SOAP fault, or a 403/500 without
+/// one) is a gap, as it is for the session settings read from it.
+fn metadata_optional<T>(result: Result<T, SyncError>) -> Result<collect::Optional<T>, SyncError> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(SyncError::Query { code, message, .. }) => Ok(Err(idgap_model::CollectorGap {
+            collector: collector::PROFILE_NAMES.to_string(),
+            // The documented answer to a user without Modify Metadata / Modify All Data.
+            missing_permission: (code == "INSUFFICIENT_ACCESS")
+                .then(|| METADATA_API_NEEDS[0].as_str().to_string()),
+            reason: format!("the Metadata API refused listMetadata(Profile) ({code}: {message})"),
+        })),
+        Err(e) => Err(e),
+    }
+}
+
 fn normalize_version(v: &str) -> String {
     let v = v.trim();
     if v.starts_with('v') {
@@ -213,20 +242,69 @@ async fn read(
     let session = auth.session().await?;
     let instance_url = session.instance_url.clone();
 
-    let (org, profiles) = futures::try_join!(
+    let (org, profiles, access) = futures::try_join!(
         collect::org_info(&rest, &instance_url),
         collect::profiles(&rest),
+        ReaderAccess::read(&rest, &session.user_id),
     )?;
-    let (users, (assignments, groups), oauth, session_settings, audit, exports) = futures::try_join!(
+    // Reads the integration user's permissions would cut short are not attempted: they
+    // become gaps that name the permission, so no rule is evaluated on part of the org.
+    let oauth_gap = access.require(
+        collector::OAUTH_GRANTS,
+        OAUTH_TOKENS_NEED,
+        "OauthToken would return only its own tokens, without an error",
+    );
+    let frozen_gap = (!access.may_try(USER_LOGIN_NEEDS)).then(|| {
+        access.require(
+            collector::FROZEN_STATE,
+            USER_LOGIN_NEEDS,
+            "UserLogin (frozen state) is not readable",
+        )
+    });
+    let metadata_gap = (!access.may_try(METADATA_API_NEEDS)).then(|| {
+        access.require(
+            collector::PROFILE_NAMES,
+            METADATA_API_NEEDS,
+            "the Metadata API (profile API names, session settings) is refused",
+        )
+    });
+    let (
+        users,
+        frozen,
+        (assignments, groups),
+        oauth,
+        (api_names, session_settings),
+        audit,
+        exports,
+    ) = futures::try_join!(
         collect::users(&rest),
+        async {
+            match frozen_gap.flatten() {
+                Some(gap) => Ok(Err(gap)),
+                None => Ok(
+                    optional(collector::FROZEN_STATE, collect::frozen_users(&rest).await)?
+                        .map_err(|gap| needing(gap, USER_LOGIN_NEEDS)),
+                ),
+            }
+        },
         collect::assignments(&rest),
         async {
-            optional(
-                "oauthGrants",
-                collect::oauth_grants(&rest, config.oauth_token_cap).await,
-            )
+            match oauth_gap {
+                Some(gap) => Ok(Err(gap)),
+                None => optional(
+                    collector::OAUTH_GRANTS,
+                    collect::oauth_grants(&rest, config.oauth_token_cap).await,
+                ),
+            }
         },
-        collect::session_settings(&rest, &profiles, config),
+        async {
+            let names = match metadata_gap.flatten() {
+                Some(gap) => Err(gap),
+                None => metadata_optional(collect::profile_api_names(&rest).await)?,
+            };
+            let settings = collect::session_settings(&rest, &profiles, &names, config).await?;
+            Ok::<_, SyncError>((names, settings))
+        },
         async {
             optional(
                 "auditTrail",
@@ -235,9 +313,16 @@ async fn read(
         },
         async { optional("exportJobs", collect::export_jobs(&rest).await) },
     )?;
-    let permissions = collect::effective_permissions(&users, &profiles, &assignments, &groups);
-
     let mut gaps = Vec::new();
+    let mut users = users;
+    if let Some(frozen) = take(frozen, &mut gaps) {
+        for u in &mut users {
+            u.is_frozen = frozen.contains(&u.id);
+        }
+    }
+    let permissions = collect::effective_permissions(&users, &profiles, &assignments, &groups);
+    let api_names = take(api_names, &mut gaps);
+    let snapshot_profiles = collect::snapshot_profiles(&profiles, api_names.as_ref());
     let oauth_grants = take(oauth, &mut gaps).unwrap_or_default();
     let session_settings = take(session_settings, &mut gaps);
     let audit_events = take(audit, &mut gaps).unwrap_or_default();
@@ -255,6 +340,7 @@ async fn read(
         snapshot: OrgSnapshot {
             org,
             users,
+            profiles: snapshot_profiles,
             permissions,
             oauth_grants,
             session_settings,

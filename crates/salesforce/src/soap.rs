@@ -1,4 +1,4 @@
-//! Metadata API `readMetadata` over SOAP, read-only.
+//! Metadata API `readMetadata` and `listMetadata` over SOAP, read-only.
 
 use idgap_net::{Attempt, HttpResponse, Method, NetError, StatusCode, parse_retry_after};
 use quick_xml::Reader;
@@ -42,6 +42,12 @@ fn escape(s: &str) -> String {
 
 /// Parses a `readMetadataResponse` or a SOAP fault.
 pub(crate) fn parse_response(xml: &[u8]) -> Option<SoapBody> {
+    parse_items(xml, "records")
+}
+
+/// Parses a response whose items are the outermost `item` elements (`records` in
+/// `readMetadataResponse`, `result` in `listMetadataResponse`), or a SOAP fault.
+pub(crate) fn parse_items(xml: &[u8], item: &str) -> Option<SoapBody> {
     let mut reader = Reader::from_reader(xml);
     reader.config_mut().trim_text(true);
     let mut buf = Vec::new();
@@ -57,7 +63,7 @@ pub(crate) fn parse_response(xml: &[u8]) -> Option<SoapBody> {
                 match name.as_str() {
                     "Fault" => in_fault = true,
                     "Body" => saw_body = true,
-                    "records" if current.is_none() => {
+                    n if n == item && current.is_none() => {
                         current = Some((stack.len() + 1, MetadataRecord::default()))
                     }
                     _ => {}
@@ -112,9 +118,33 @@ impl Rest {
         full_names: &[String],
     ) -> Result<Vec<MetadataRecord>, SyncError> {
         let what = format!("Salesforce Metadata API readMetadata {type_name}");
+        let names: String = full_names
+            .iter()
+            .map(|n| format!("<met:fullNames>{}</met:fullNames>", escape(n)))
+            .collect();
+        let operation = format!(
+            "<met:readMetadata><met:type>{}</met:type>{names}</met:readMetadata>",
+            escape(type_name)
+        );
         self.with_session(&what, |session| {
-            let what = what.clone();
-            async move { self.soap_call(&what, type_name, full_names, &session).await }
+            let (what, operation) = (what.clone(), operation.clone());
+            async move { self.soap_call(&what, &operation, "records", &session).await }
+        })
+        .await
+    }
+
+    /// `listMetadata` of one type: one record per component (`fullName`, `id`, …).
+    pub async fn list_metadata(&self, type_name: &str) -> Result<Vec<MetadataRecord>, SyncError> {
+        let what = format!("Salesforce Metadata API listMetadata {type_name}");
+        let version = self.version.trim_start_matches('v').to_string();
+        let operation = format!(
+            "<met:listMetadata><met:queries><met:type>{}</met:type></met:queries><met:asOfVersion>{}</met:asOfVersion></met:listMetadata>",
+            escape(type_name),
+            escape(&version)
+        );
+        self.with_session(&what, |session| {
+            let (what, operation) = (what.clone(), operation.clone());
+            async move { self.soap_call(&what, &operation, "result", &session).await }
         })
         .await
     }
@@ -122,20 +152,15 @@ impl Rest {
     async fn soap_call(
         &self,
         what: &str,
-        type_name: &str,
-        full_names: &[String],
+        operation: &str,
+        item: &str,
         session: &Session,
     ) -> Result<Vec<MetadataRecord>, CallError> {
         let version = self.version.trim_start_matches('v');
         let url = format!("{}/services/Soap/m/{version}", session.instance_url);
-        let names: String = full_names
-            .iter()
-            .map(|n| format!("<met:fullNames>{}</met:fullNames>", escape(n)))
-            .collect();
         let envelope = format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:met="http://soap.sforce.com/2006/04/metadata"><soapenv:Header><met:SessionHeader><met:sessionId>{}</met:sessionId></met:SessionHeader></soapenv:Header><soapenv:Body><met:readMetadata><met:type>{}</met:type>{names}</met:readMetadata></soapenv:Body></soapenv:Envelope>"#,
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:met="http://soap.sforce.com/2006/04/metadata"><soapenv:Header><met:SessionHeader><met:sessionId>{}</met:sessionId></met:SessionHeader></soapenv:Header><soapenv:Body>{operation}</soapenv:Body></soapenv:Envelope>"#,
             escape(session.access_token.expose()),
-            escape(type_name),
         );
         let mut unreadable = None;
         let result = self
@@ -150,7 +175,7 @@ impl Rest {
                         .body(envelope.clone())
                 },
                 |resp| {
-                    let outcome = self.classify_soap(what, resp);
+                    let outcome = self.classify_soap(what, item, resp);
                     if let Attempt::Retry { reason, .. } = &outcome {
                         unreadable = reason.starts_with("unreadable").then(|| reason.clone());
                     }
@@ -175,10 +200,11 @@ impl Rest {
     fn classify_soap(
         &self,
         what: &str,
+        item: &str,
         resp: HttpResponse,
     ) -> Attempt<Vec<MetadataRecord>, CallError> {
         let status = resp.status;
-        match parse_response(&resp.body) {
+        match parse_items(&resp.body, item) {
             Some(SoapBody::Records(r)) if status == StatusCode::OK => {
                 self.budget
                     .calls
@@ -251,6 +277,27 @@ mod tests {
         );
         assert_eq!(parse_response(&ok[..ok.len() / 2]), None);
         assert_eq!(parse_response(b"<html><body>busy</body></html>"), None);
+    }
+
+    #[test]
+    fn list_metadata_items_are_the_result_elements() {
+        let ok = br#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><listMetadataResponse><result><fullName>Admin</fullName><id>00e5g000000AAAAAA2</id><type>Profile</type></result><result><fullName>Custom%3A Sales</fullName><id>00e5g000000BBBBBB2</id><type>Profile</type></result></listMetadataResponse></soapenv:Body></soapenv:Envelope>"#;
+        let SoapBody::Records(r) = parse_items(ok, "result").unwrap() else {
+            panic!("records")
+        };
+        let names: Vec<_> = r.iter().map(|r| (r.get("fullName"), r.get("id"))).collect();
+        assert_eq!(
+            names,
+            [
+                (Some("Admin"), Some("00e5g000000AAAAAA2")),
+                (Some("Custom%3A Sales"), Some("00e5g000000BBBBBB2"))
+            ]
+        );
+        let empty = br#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><listMetadataResponse/></soapenv:Body></soapenv:Envelope>"#;
+        assert_eq!(
+            parse_items(empty, "result"),
+            Some(SoapBody::Records(vec![]))
+        );
     }
 }
 

@@ -295,29 +295,8 @@ async fn oauth_token_rows_never_carry_an_id_and_count_works() {
         );
     }
     let sim = start(org, SimOptions::default()).await;
-    let c = sim.credentials();
-    let body = form(&[
-        ("grant_type", "client_credentials"),
-        ("client_id", &c.client_id),
-        ("client_secret", &c.client_secret),
-    ]);
-    let token_url = format!("{}/services/oauth2/token", sim.base_url());
-    let token = json(&raw(Method::POST, &token_url, None, Some(body), &[]).await)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let q: String =
-        url::form_urlencoded::byte_serialize(b"SELECT COUNT() FROM OauthToken").collect();
-    let count = json(
-        &raw(
-            Method::GET,
-            &format!("{}/services/data/v62.0/query?q={q}", sim.base_url()),
-            Some(&token),
-            None,
-            &[],
-        )
-        .await,
-    );
+    let token = client_credentials_token(&sim).await;
+    let count = soql(&sim, &token, "SELECT COUNT() FROM OauthToken").await;
     assert_eq!(
         count,
         serde_json::json!({ "totalSize": 1200, "done": true, "records": [] })
@@ -340,4 +319,148 @@ async fn oauth_token_rows_never_carry_an_id_and_count_works() {
         "capped pages of 500"
     );
     assert_eq!(page["records"][0]["Id"], Value::Null);
+}
+
+async fn client_credentials_token(sim: &idgap_sim::salesforce::SalesforceSim) -> String {
+    let c = sim.credentials();
+    let body = form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", &c.client_id),
+        ("client_secret", &c.client_secret),
+    ]);
+    let token_url = format!("{}/services/oauth2/token", sim.base_url());
+    json(&raw(Method::POST, &token_url, None, Some(body), &[]).await)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn soql(sim: &idgap_sim::salesforce::SalesforceSim, token: &str, q: &str) -> Value {
+    let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    json(
+        &raw(
+            Method::GET,
+            &format!("{}/services/data/v62.0/query?q={q}", sim.base_url()),
+            Some(token),
+            None,
+            &[],
+        )
+        .await,
+    )
+}
+
+async fn list_profiles(sim: &idgap_sim::salesforce::SalesforceSim, token: &str) -> String {
+    let envelope = format!(
+        r#"<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:met="http://soap.sforce.com/2006/04/metadata"><soapenv:Header><met:SessionHeader><met:sessionId>{token}</met:sessionId></met:SessionHeader></soapenv:Header><soapenv:Body><met:listMetadata><met:queries><met:type>Profile</met:type></met:queries><met:asOfVersion>62.0</met:asOfVersion></met:listMetadata></soapenv:Body></soapenv:Envelope>"#
+    );
+    let resp = http()
+        .request::<HttpResponse, NetError>(
+            "raw",
+            Method::POST,
+            &format!("{}/services/Soap/m/62.0", sim.base_url()),
+            |rb| {
+                rb.header("content-type", "text/xml")
+                    .header("soapaction", "\"\"")
+                    .body(envelope.clone())
+            },
+            Attempt::Done,
+        )
+        .await
+        .unwrap();
+    String::from_utf8(resp.body.to_vec()).unwrap()
+}
+
+/// The documented per-user answers: without Customize Application `OauthToken` shows only
+/// the reader's own rows with no error; `UserLogin` is `INVALID_TYPE` without Manage Users;
+/// the Metadata API is `INSUFFICIENT_ACCESS` without Modify Metadata / Modify All Data;
+/// `UserPermissionAccess` says which of them the reader holds.
+#[tokio::test]
+async fn what_a_user_sees_depends_on_its_permissions() {
+    use idgap_sim::salesforce::UserPermissions;
+    let now = Timestamp::now();
+    let (mut org, s) = scenario(now);
+    org.add_oauth_token("Own App", s.integration, now, None, 1);
+    org.integration_permissions = UserPermissions::NONE;
+    let sim = start(org, SimOptions::default()).await;
+    let token = client_credentials_token(&sim).await;
+
+    let count = soql(&sim, &token, "SELECT COUNT() FROM OauthToken").await;
+    assert_eq!(count["totalSize"], 1, "only its own token, no error");
+    let login = soql(&sim, &token, "SELECT UserId FROM UserLogin").await;
+    assert_eq!(login[0]["errorCode"], "INVALID_TYPE");
+    assert!(
+        login[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("sObject type 'UserLogin' is not supported"),
+        "{login}"
+    );
+    let access = soql(
+        &sim,
+        &token,
+        "SELECT PermissionsCustomizeApplication, PermissionsManageUsers, PermissionsModifyMetadata, PermissionsModifyAllData FROM UserPermissionAccess",
+    )
+    .await;
+    assert_eq!(access["totalSize"], 1, "one row: the reader's own");
+    assert_eq!(
+        access["records"][0]["PermissionsCustomizeApplication"],
+        false
+    );
+    let fault = list_profiles(&sim, &token).await;
+    assert!(fault.contains("sf:INSUFFICIENT_ACCESS"), "{fault}");
+
+    sim.org()
+        .update(|o| o.integration_permissions = UserPermissions::READ_ONLY_INTEGRATION);
+    let count = soql(&sim, &token, "SELECT COUNT() FROM OauthToken").await;
+    assert_eq!(count["totalSize"], 4, "every user's tokens");
+    let login = soql(&sim, &token, "SELECT UserId FROM UserLogin").await;
+    assert_eq!(login["totalSize"], 7);
+    assert!(
+        list_profiles(&sim, &token)
+            .await
+            .contains("<fullName>Admin</fullName>")
+    );
+}
+
+/// Standard profile names are translated into the reader's language; `listMetadata`
+/// keeps the API names.
+#[tokio::test]
+async fn standard_profile_labels_are_translated_but_api_names_are_not() {
+    use idgap_sim::salesforce::Language;
+    let (org, _) = scenario(Timestamp::now());
+    let admin_profile = org.profile_id(idgap_sim::salesforce::ProfileRef(0));
+    let sim = start(org.in_language(Language::German), SimOptions::default()).await;
+    let token = client_credentials_token(&sim).await;
+    let profiles = soql(&sim, &token, "SELECT Id, Name FROM Profile").await;
+    let names: Vec<&str> = profiles["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Systemadministrator",
+            "Standardbenutzer",
+            "Customer Community User"
+        ]
+    );
+    let users = soql(
+        &sim,
+        &token,
+        "SELECT Profile.Name FROM User WHERE Username = 'admin@acme.com'",
+    )
+    .await;
+    assert_eq!(
+        users["records"][0]["Profile"]["Name"],
+        "Systemadministrator"
+    );
+    let listed = list_profiles(&sim, &token).await;
+    assert!(
+        listed.contains(&format!(
+            "<fullName>Admin</fullName><id>{admin_profile}</id>"
+        )),
+        "{listed}"
+    );
 }

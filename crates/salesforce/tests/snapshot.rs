@@ -179,7 +179,10 @@ async fn full_snapshot_of_a_known_org() {
         snap.api_usage.calls_this_sync,
         req.query + req.tooling + req.metadata
     );
-    assert_eq!(req.metadata, 2, "SecuritySettings + one batch of profiles");
+    assert_eq!(
+        req.metadata, 3,
+        "listMetadata(Profile) + SecuritySettings + one batch of profiles"
+    );
 }
 
 #[tokio::test]
@@ -246,7 +249,10 @@ async fn metadata_refused_falls_back_to_health_check() {
     assert_eq!(ss.source, SessionSettingsSource::HealthCheck);
     assert!(!ss.lock_sessions_to_ip);
     assert!(ss.enforce_ip_ranges_every_request);
-    assert!(snap.gaps.is_empty());
+    // The profile API names come only from the Metadata API.
+    let collectors: Vec<&str> = snap.gaps.iter().map(|g| g.collector.as_str()).collect();
+    assert_eq!(collectors, ["profileNames"]);
+    assert!(snap.profiles.iter().all(|p| p.api_name.is_none()));
     assert_eq!(
         sim.requests()
             .pages_by_object
@@ -268,18 +274,11 @@ async fn both_session_sources_refused_is_a_gap_not_clean() {
         .unwrap()
         .snapshot;
     assert_eq!(snap.session_settings, None);
-    assert_eq!(snap.gaps.len(), 1);
-    assert_eq!(snap.gaps[0].collector, "sessionSettings");
-    assert!(
-        snap.gaps[0].reason.contains("INSUFFICIENT_ACCESS"),
-        "{}",
-        snap.gaps[0].reason
-    );
-    assert!(
-        snap.gaps[0].reason.contains("INVALID_TYPE"),
-        "{}",
-        snap.gaps[0].reason
-    );
+    let collectors: Vec<&str> = snap.gaps.iter().map(|g| g.collector.as_str()).collect();
+    assert_eq!(collectors, ["profileNames", "sessionSettings"]);
+    let gap = &snap.gaps[1];
+    assert!(gap.reason.contains("INSUFFICIENT_ACCESS"), "{}", gap.reason);
+    assert!(gap.reason.contains("INVALID_TYPE"), "{}", gap.reason);
     assert!(!snap.has("sessionSettings"));
 }
 
@@ -294,12 +293,15 @@ async fn health_check_without_the_expected_labels_is_a_gap() {
         .unwrap()
         .snapshot;
     assert_eq!(snap.session_settings, None);
+    let gap = snap
+        .gaps
+        .iter()
+        .find(|g| g.collector == "sessionSettings")
+        .expect("a session settings gap");
     assert!(
-        snap.gaps[0]
-            .reason
-            .contains("no Health Check row is labelled"),
+        gap.reason.contains("no Health Check row is labelled"),
         "{}",
-        snap.gaps[0].reason
+        gap.reason
     );
 }
 

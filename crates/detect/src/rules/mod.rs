@@ -11,6 +11,7 @@ use idgap_model::{
     Timestamp,
 };
 
+use crate::admin::Admins;
 use crate::hash::FastMap;
 use crate::policy::{NameSet, Policy};
 
@@ -66,7 +67,7 @@ pub(crate) fn meta(rule: RuleId) -> (Severity, Category, &'static str) {
 pub(crate) struct Ctx<'a> {
     pub org: &'a OrgSnapshot,
     pub policy: &'a Policy,
-    pub admin_profiles: NameSet,
+    pub admins: Admins<'a>,
     pub idp_user_types: NameSet,
     pub excluded_profiles: NameSet,
     users_by_id: FastMap<&'a str, &'a SfUser>,
@@ -123,7 +124,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             org,
             policy,
-            admin_profiles: NameSet::new(&policy.admin_profiles),
+            admins: Admins::new(org, policy),
             idp_user_types: NameSet::new(&policy.idp_user_types),
             excluded_profiles: NameSet::new(&policy.excluded_profiles),
             users_by_id,
@@ -137,14 +138,15 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn is_admin(&self, u: &SfUser) -> bool {
-        self.admin_profiles.contains_opt(u.profile.as_deref())
+        self.admins.is_admin(u)
     }
 
-    /// Users the IdP rules cover: active, of a covered user type, not of an excluded profile.
+    /// Users the IdP rules cover: active, of a covered user type, not of an excluded profile
+    /// (named by API name or label).
     pub(crate) fn in_idp_scope(&self, u: &SfUser) -> bool {
         u.is_active
             && self.idp_user_types.contains(&u.user_type)
-            && !self.excluded_profiles.contains_opt(u.profile.as_deref())
+            && !self.admins.profiles().listed(&self.excluded_profiles, u)
     }
 
     pub(crate) fn in_window(&self, t: Timestamp) -> bool {

@@ -33,6 +33,7 @@ pub fn org() -> OrgSnapshot {
             api_version: "v62.0".into(),
         },
         users: vec![],
+        profiles: vec![],
         permissions: vec![],
         oauth_grants: vec![],
         session_settings: Some(SessionSettings {
@@ -60,6 +61,7 @@ pub fn gap(org: &mut OrgSnapshot, collector: &str) {
     org.gaps.push(CollectorGap {
         collector: collector.into(),
         reason: format!("INSUFFICIENT_ACCESS reading {collector}"),
+        missing_permission: None,
     });
 }
 

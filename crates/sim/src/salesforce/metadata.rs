@@ -1,4 +1,5 @@
-//! Metadata API (SOAP) `readMetadata` for `SecuritySettings` and `Profile`.
+//! Metadata API (SOAP): `readMetadata` of `SecuritySettings` and `Profile`, and
+//! `listMetadata` of `Profile` (each profile's Id with its API `fullName`).
 
 use std::sync::Arc;
 
@@ -92,26 +93,35 @@ pub(crate) async fn soap(
     let Some(req) = parse_request(&body) else {
         return fault("INVALID_XML", "could not parse the request envelope");
     };
-    if shared
-        .session_user(uri.path(), req.session_id.as_deref())
-        .is_none()
-    {
+    let Some(user) = shared.session_user(uri.path(), req.session_id.as_deref()) else {
         return fault(
             "INVALID_SESSION_ID",
             "Invalid Session ID found in SessionHeader: Illegal Session",
         );
-    }
+    };
     if shared.spend_call().is_err() {
         return fault("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
     }
-    if !shared.opts.metadata_api {
+    let permitted = shared
+        .org
+        .lock()
+        .permissions_of(super::UserRef(user))
+        .metadata_api();
+    if !shared.opts.metadata_api || !permitted {
         return fault(
             "INSUFFICIENT_ACCESS",
             "use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permissions",
         );
     }
-    if req.operation.as_deref() != Some("readMetadata") {
-        return fault("UNKNOWN_EXCEPTION", "only readMetadata is simulated");
+    match req.operation.as_deref() {
+        Some("readMetadata") => {}
+        Some("listMetadata") => return list(&shared, req.type_name.as_deref()),
+        _ => {
+            return fault(
+                "UNKNOWN_EXCEPTION",
+                "only readMetadata and listMetadata are simulated",
+            );
+        }
     }
     if req.full_names.len() > 10 {
         return fault(
@@ -171,6 +181,37 @@ pub(crate) async fn soap(
         StatusCode::OK,
         envelope(&format!(
             "<readMetadataResponse><result>{records}</result></readMetadataResponse>"
+        )),
+    )
+}
+
+/// `listMetadata` of one type. Only `Profile` is simulated; its `fullName` is the API name,
+/// the same in every language.
+fn list(shared: &Shared, type_name: Option<&str>) -> Response {
+    if type_name != Some("Profile") {
+        return fault(
+            "INVALID_TYPE",
+            &format!("Unknown type name '{}' specified", type_name.unwrap_or("")),
+        );
+    }
+    let org = shared.org.lock();
+    let results: String = org
+        .profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "<result><createdById>{creator}</createdById><createdByName>Admin User</createdByName><createdDate>2020-01-01T00:00:00.000Z</createdDate><fileName>profiles/{name}.profile</fileName><fullName>{name}</fullName><id>{id}</id><lastModifiedById>{creator}</lastModifiedById><lastModifiedByName>Admin User</lastModifiedByName><lastModifiedDate>2020-01-01T00:00:00.000Z</lastModifiedDate><manageableState>unmanaged</manageableState><type>Profile</type></result>",
+                creator = org.user_id(super::UserRef(0)),
+                name = xml_escape(&p.full_name),
+                id = org.profile_id(super::ProfileRef(i)),
+            )
+        })
+        .collect();
+    xml(
+        StatusCode::OK,
+        envelope(&format!(
+            "<listMetadataResponse>{results}</listMetadataResponse>"
         )),
     )
 }

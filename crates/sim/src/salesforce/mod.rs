@@ -15,12 +15,19 @@
 //!   the daily limit, `INVALID_SESSION_ID`, `INVALID_TYPE`, `INVALID_FIELD`,
 //!   `MALFORMED_QUERY`, and the OauthToken 500/2,500 row cap.
 //! * `POST /services/Soap/m/{version}` — Metadata API `readMetadata` of `SecuritySettings`
-//!   and `Profile`, or a SOAP fault when the Metadata API is not permitted.
+//!   and `Profile` and `listMetadata` of `Profile`, or a SOAP fault when the Metadata API is
+//!   not permitted.
+//! * What the reading user may see ([`UserPermissions`], `OrgData::integration_permissions`):
+//!   `OauthToken` rows of other users only with Customize Application, `UserLogin` only with
+//!   Manage Users, the Metadata API only with Modify Metadata or Modify All Data, and
+//!   `UserPermissionAccess` answering for the reader. Standard profile names are translated
+//!   into `OrgData::language` ([`Language`]); `listMetadata` keeps the API names.
 //!
 //! Faults from [`crate::faults`] apply to every path; `ExpireToken` on a data path expires
 //! the access tokens issued so far, `RevokeCredential` revokes the refresh tokens (and the
 //! client-credentials grant).
 
+mod access;
 mod cost;
 mod generate;
 pub mod ids;
@@ -39,6 +46,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::routing::{get, post};
 
+pub use access::{Language, UserPermissions};
 pub use generate::GenerateSpec;
 pub use org::{
     Assignment, AssignmentTarget, AuditEntry, CronJob, GroupRef, HEALTH_CHECK_ENFORCE_IP_RANGES,
@@ -133,7 +141,8 @@ impl SimOptions {
         self
     }
 
-    /// The object answers `INVALID_TYPE`, e.g. `OauthToken` without Customize Application.
+    /// The object answers `INVALID_TYPE` (an edition without it). Permission effects are
+    /// modelled by [`OrgData::integration_permissions`] instead.
     pub fn hide_object(mut self, object: &str) -> Self {
         self.hidden_objects.push(object.to_string());
         self

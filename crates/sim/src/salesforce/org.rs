@@ -4,6 +4,7 @@
 
 use jiff::Timestamp;
 
+use super::access::{self, Language, UserPermissions};
 use super::ids;
 
 macro_rules! handle {
@@ -204,6 +205,11 @@ pub struct OrgData {
     pub health_check_risks: Vec<HealthCheckRisk>,
     /// The user the simulator's tokens act as (refresh-token and client-credentials flows).
     pub integration_user: Option<UserRef>,
+    /// What the integration user may do; every permission by default. Other users hold
+    /// everything when they have Modify All Data, and nothing else.
+    pub integration_permissions: UserPermissions,
+    /// The language the users read Setup in: standard profile labels are translated.
+    pub language: Language,
 }
 
 /// The instance "pod" characters used inside generated ids.
@@ -237,6 +243,31 @@ impl OrgData {
             security: SecuritySettings::default(),
             health_check_risks: Vec::new(),
             integration_user: None,
+            integration_permissions: UserPermissions::ALL,
+            language: Language::English,
+        }
+    }
+
+    /// The same org read in `language`.
+    pub fn in_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// `Profile.Name` of profile `idx` as its readers see it (translated when standard).
+    pub fn profile_label(&self, idx: usize) -> String {
+        let p = &self.profiles[idx];
+        access::label_in(self.language, &p.full_name, &p.name)
+    }
+
+    /// The permissions `user` reads the org with.
+    pub fn permissions_of(&self, user: UserRef) -> UserPermissions {
+        if Some(user) == self.integration_user {
+            return self.integration_permissions;
+        }
+        match self.users.get(user.0) {
+            Some(_) if self.effective_permissions(user).0 => UserPermissions::ALL,
+            _ => UserPermissions::NONE,
         }
     }
 
@@ -266,14 +297,9 @@ impl OrgData {
             .map(UserRef)
     }
 
+    /// A profile by its English label; standard profiles get their API name.
     pub fn add_profile(&mut self, name: &str) -> ProfileRef {
-        let full_name = match name {
-            "System Administrator" => "Admin",
-            "Standard User" => "Standard",
-            "Read Only" => "ReadOnly",
-            other => other,
-        }
-        .to_string();
+        let full_name = access::api_name_for(name);
         self.profiles.push(Profile {
             name: name.to_string(),
             full_name,

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::json;
 
+use super::UserPermissions;
 use super::schema::Obj;
 use super::soql::{self, QueryError, Select, Visibility};
 use super::state::{Cursor, Kind, Shared, bearer, json_response, json_text_response, rest_error};
@@ -17,6 +18,8 @@ const INVALID_SESSION: &str = "Session expired or invalid";
 struct Access<'a> {
     shared: &'a Shared,
     tooling: bool,
+    /// What the session's user may see.
+    perms: UserPermissions,
 }
 
 impl Visibility for Access<'_> {
@@ -27,7 +30,9 @@ impl Visibility for Access<'_> {
             .hidden_objects
             .iter()
             .any(|h| h.eq_ignore_ascii_case(obj.name()));
-        !hidden && (self.tooling || !obj.tooling_only())
+        // UserLogin needs Manage Users; without it the object does not exist for the reader.
+        let permitted = obj != Obj::UserLogin || self.perms.manage_users;
+        !hidden && permitted && (self.tooling || !obj.tooling_only())
     }
 
     fn field_visible(&self, obj: Obj, field: &str) -> bool {
@@ -213,10 +218,11 @@ fn run_query(
             None,
         );
     }
-    let (_, limit) = match begin(shared, uri, headers) {
+    let (user, limit) = match begin(shared, uri, headers) {
         Ok(v) => v,
         Err(r) => return r,
     };
+    let perms = shared.org.lock().permissions_of(super::UserRef(user));
     let Some(q) = q else {
         return rest_error(
             StatusCode::BAD_REQUEST,
@@ -225,12 +231,25 @@ fn run_query(
             Some(limit),
         );
     };
-    let parsed = match soql::parse(q, &Access { shared, tooling }) {
+    let access = Access {
+        shared,
+        tooling,
+        perms,
+    };
+    let parsed = match soql::parse(q, &access) {
         Ok(p) => p,
         Err(e) => return query_error(q, e, limit),
     };
     let org = shared.org.lock();
     let mut rows = soql::execute(&org, &parsed);
+    // Rows the reader may not see are left out silently, as Salesforce does.
+    match parsed.object {
+        Obj::OauthToken if !perms.customize_application => {
+            rows.retain(|&i| org.oauth_tokens[i as usize].user.0 == user)
+        }
+        Obj::UserPermissionAccess => rows.retain(|&i| i as usize == user),
+        _ => {}
+    }
     let total_size = rows.len();
     let fields = match parsed.select {
         Select::Count => {

@@ -22,9 +22,11 @@ pub(crate) enum Obj {
     CronJobDetail,
     SecurityHealthCheck,
     SecurityHealthCheckRisks,
+    /// The reading user's own permissions; one row per user, filtered to the reader.
+    UserPermissionAccess,
 }
 
-const ALL: [Obj; 14] = [
+const ALL: [Obj; 15] = [
     Obj::Organization,
     Obj::User,
     Obj::Profile,
@@ -39,6 +41,7 @@ const ALL: [Obj; 14] = [
     Obj::CronJobDetail,
     Obj::SecurityHealthCheck,
     Obj::SecurityHealthCheckRisks,
+    Obj::UserPermissionAccess,
 ];
 
 /// A field value before it is rendered as JSON.
@@ -82,6 +85,7 @@ impl Obj {
             Obj::CronJobDetail => "CronJobDetail",
             Obj::SecurityHealthCheck => "SecurityHealthCheck",
             Obj::SecurityHealthCheckRisks => "SecurityHealthCheckRisks",
+            Obj::UserPermissionAccess => "UserPermissionAccess",
         }
     }
 
@@ -194,6 +198,13 @@ impl Obj {
                 "RiskType",
                 "SettingRiskCategory",
             ],
+            Obj::UserPermissionAccess => &[
+                "PermissionsCustomizeApplication",
+                "PermissionsManageUsers",
+                "PermissionsModifyMetadata",
+                "PermissionsModifyAllData",
+                "PermissionsViewAllData",
+            ],
         }
     }
 
@@ -237,7 +248,7 @@ impl Obj {
     pub(crate) fn len(self, org: &OrgData) -> usize {
         match self {
             Obj::Organization => 1,
-            Obj::User | Obj::UserLogin => org.users.len(),
+            Obj::User | Obj::UserLogin | Obj::UserPermissionAccess => org.users.len(),
             Obj::Profile => org.profiles.len(),
             Obj::UserRole => org.roles.len(),
             Obj::PermissionSet => {
@@ -276,7 +287,7 @@ impl Obj {
             Obj::CronTrigger => prefix::CRON_TRIGGER,
             Obj::CronJobDetail => prefix::CRON_JOB_DETAIL,
             Obj::SecurityHealthCheck => prefix::HEALTH_CHECK,
-            Obj::SecurityHealthCheckRisks => return None,
+            Obj::SecurityHealthCheckRisks | Obj::UserPermissionAccess => return None,
         };
         Some(ids::make(p, POD, idx as u64))
     }
@@ -386,7 +397,7 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
         Obj::Profile => {
             let p = &org.profiles[idx];
             match field {
-                "Name" => Val::Str(p.name.clone()),
+                "Name" => Val::Str(org.profile_label(idx)),
                 "UserType" => Val::Str(p.user_type.clone()),
                 "PermissionsModifyAllData" => Val::Bool(p.modify_all_data),
                 "PermissionsViewAllData" => Val::Bool(p.view_all_data),
@@ -489,6 +500,17 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
                 _ => Val::Null,
             }
         }
+        Obj::UserPermissionAccess => {
+            let p = org.permissions_of(super::UserRef(idx));
+            match field {
+                "PermissionsCustomizeApplication" => Val::Bool(p.customize_application),
+                "PermissionsManageUsers" => Val::Bool(p.manage_users),
+                "PermissionsModifyMetadata" => Val::Bool(p.modify_metadata),
+                "PermissionsModifyAllData" => Val::Bool(p.modify_all_data),
+                "PermissionsViewAllData" => Val::Bool(p.view_all_data),
+                _ => Val::Null,
+            }
+        }
     }
 }
 
@@ -509,7 +531,7 @@ fn permission_set_field(org: &OrgData, idx: usize, field: &str) -> Val {
             let prof = &org.profiles[p];
             (
                 format!("X00e{p:010}"),
-                prof.name.clone(),
+                org.profile_label(p),
                 "Profile",
                 prof.modify_all_data,
                 prof.view_all_data,
