@@ -62,6 +62,10 @@ pub enum HostPolicyError {
     PlainHttp { host: String },
     #[error("`{0}` is not a valid --allow-host pattern (expected host, *.domain, or host:port)")]
     BadPattern(String),
+    #[error(
+        "host `{host}` is not a Salesforce host (*.salesforce.com, *.force.com) nor allowed with --allow-host"
+    )]
+    NotSalesforce { host: String },
 }
 
 impl Default for HostPolicy {
@@ -123,7 +127,25 @@ impl HostPolicy {
         }
         Ok(parsed)
     }
+
+    /// Like [`HostPolicy::check`], but of the vendors only Salesforce's own domains pass: for a
+    /// URL a Salesforce server hands back (a token response's `instance_url`), which must not
+    /// send idgap, or a printed manifest, to another vendor's host. Explicit patterns pass.
+    pub fn check_salesforce(&self, url: &str) -> Result<Url, HostPolicyError> {
+        let parsed = self.check(url)?;
+        let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
+        let port = parsed.port_or_known_default();
+        let explicit = self.allowed.iter().any(|p| p.matches(&host, port));
+        if explicit || SALESFORCE_DOMAINS.iter().any(|d| host_matches(d, &host)) {
+            Ok(parsed)
+        } else {
+            Err(HostPolicyError::NotSalesforce { host })
+        }
+    }
 }
+
+/// The domains every Salesforce login, My Domain and instance host is under.
+const SALESFORCE_DOMAINS: [&str; 2] = ["*.salesforce.com", "*.force.com"];
 
 impl HostPattern {
     fn parse(raw: &str) -> Result<Self, HostPolicyError> {
@@ -200,6 +222,32 @@ mod tests {
         assert!(p.check("http://127.0.0.1:9090/x").is_err());
         assert!(p.check("https://idp.corp.example/x").is_ok());
         assert!(p.check("https://corp.example/x").is_err());
+    }
+
+    #[test]
+    fn salesforce_urls_stay_on_salesforce() {
+        let p = HostPolicy::vendors_only();
+        assert!(p.check_salesforce("https://acme.my.salesforce.com").is_ok());
+        assert!(
+            p.check_salesforce("https://acme--dev.sandbox.my.salesforce.com")
+                .is_ok()
+        );
+        assert!(
+            p.check_salesforce("https://acme.lightning.force.com")
+                .is_ok()
+        );
+        assert_eq!(
+            p.check_salesforce("https://acme.okta.com").unwrap_err(),
+            HostPolicyError::NotSalesforce {
+                host: "acme.okta.com".into()
+            }
+        );
+        assert!(
+            p.check_salesforce("https://salesforce.com.evil.example")
+                .is_err()
+        );
+        let p = p.allow(["127.0.0.1"]).unwrap();
+        assert!(p.check_salesforce("http://127.0.0.1:4000").is_ok());
     }
 
     #[test]
