@@ -12,6 +12,8 @@ mod connect;
 mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/hostile.rs"]
+mod hostile;
 #[path = "cli/scan.rs"]
 mod scan;
 #[path = "cli/sim.rs"]

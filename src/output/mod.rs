@@ -3,6 +3,7 @@
 //! nothing here does I/O besides returning strings.
 
 mod csv;
+mod escape;
 mod json;
 mod report;
 pub mod rules;

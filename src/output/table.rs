@@ -1,10 +1,13 @@
 //! `--output table`: findings grouped by severity, then exclusions, skipped rules and a
-//! one-line summary per integration. Plain text without colour so it pastes cleanly.
+//! one-line summary per integration. Plain text without colour so it pastes cleanly; every
+//! value that comes from a manifest or a server goes through [`visible`], so none can move the
+//! cursor, recolour the terminal or forge a line.
 
 use std::fmt::Write;
 
 use idgap_model::{Finding, Severity};
 
+use super::escape::visible;
 use super::report::{IntegrationReport, Report};
 
 pub fn render(report: &Report) -> String {
@@ -27,11 +30,19 @@ fn integration(out: &mut String, i: &IntegrationReport) {
     } else {
         "production"
     };
-    let _ = writeln!(out, "{} (namespace {})", i.name, i.namespace);
+    let _ = writeln!(
+        out,
+        "{} (namespace {})",
+        visible(&i.name),
+        visible(&i.namespace)
+    );
     let _ = writeln!(
         out,
         "  org {} · {} · {} · API {}",
-        i.org.id, i.org.instance_url, env, i.org.api_version
+        visible(&i.org.id),
+        visible(&i.org.instance_url),
+        env,
+        visible(&i.org.api_version)
     );
     if !i.directories.is_empty() {
         let dirs: Vec<String> = i
@@ -40,11 +51,16 @@ fn integration(out: &mut String, i: &IntegrationReport) {
             .map(|d| match &d.accounts {
                 Ok(n) => format!(
                     "{} ({}, {} accounts)",
-                    d.name,
+                    visible(&d.name),
                     d.provider.label(),
                     thousands(*n as u64)
                 ),
-                Err(e) => format!("{} ({}, NOT READ: {e})", d.name, d.provider.label()),
+                Err(e) => format!(
+                    "{} ({}, NOT READ: {})",
+                    visible(&d.name),
+                    d.provider.label(),
+                    visible(&e.to_string())
+                ),
             })
             .collect();
         let _ = writeln!(out, "  identity providers: {}", dirs.join(", "));
@@ -76,7 +92,7 @@ fn integration(out: &mut String, i: &IntegrationReport) {
             .unwrap_or(0);
         let subj_w = group
             .iter()
-            .map(|f| f.subject.label().chars().count())
+            .map(|f| visible(&f.subject.label()).chars().count())
             .max()
             .unwrap_or(0)
             .min(56);
@@ -85,7 +101,7 @@ fn integration(out: &mut String, i: &IntegrationReport) {
                 out,
                 "  {:rule_w$}  {:subj_w$}  {}",
                 f.rule.as_str(),
-                f.subject.label(),
+                visible(&f.subject.label()),
                 detail(f),
             );
         }
@@ -98,14 +114,14 @@ fn integration(out: &mut String, i: &IntegrationReport) {
             let expires = e
                 .expires
                 .as_ref()
-                .map(|d| format!(" (until {d})"))
+                .map(|d| format!(" (until {})", visible(d)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {}  {}  — {}{}",
                 e.finding.rule.as_str(),
-                e.finding.subject.label(),
-                e.reason,
+                visible(&e.finding.subject.label()),
+                visible(&e.reason),
                 expires
             );
         }
@@ -114,7 +130,7 @@ fn integration(out: &mut String, i: &IntegrationReport) {
     if !i.skipped.is_empty() {
         let _ = writeln!(out, "Not evaluated ({})", i.skipped.len());
         for s in &i.skipped {
-            let _ = writeln!(out, "  {}  — {}", s.rule, s.reason);
+            let _ = writeln!(out, "  {}  — {}", visible(&s.rule), visible(&s.reason));
         }
         out.push('\n');
     }
@@ -123,13 +139,13 @@ fn integration(out: &mut String, i: &IntegrationReport) {
 
 /// The title, plus the one piece of evidence that says most, and the time for events.
 fn detail(f: &Finding) -> String {
-    let mut d = f.title.clone();
+    let mut d = visible(&f.title).into_owned();
     if let Some(t) = f.occurred_at {
         let _ = write!(d, " at {}", t.strftime("%Y-%m-%d %H:%M UTC"));
     }
     for key in ["grantedBy", "matchedAccount1", "app", "display"] {
         if let Some(v) = f.evidence.get(key) {
-            let _ = write!(d, " [{key}: {v}]");
+            let _ = write!(d, " [{key}: {}]", visible(v));
             break;
         }
     }
