@@ -18,3 +18,5 @@ mod hostile;
 mod scan;
 #[path = "cli/sim.rs"]
 mod sim;
+#[path = "cli/stdout.rs"]
+mod stdout;

@@ -72,7 +72,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Duration::from_secs(args.timeout.max(1)),
     );
     let outcome = build_report(&manifests, &args.only, &http, Timestamp::now()).await?;
-    print!("{}", output::render(&outcome.report, args.out.output));
+    super::stdout::print(&output::render(&outcome.report, args.out.output))?;
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
