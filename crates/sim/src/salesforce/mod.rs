@@ -87,6 +87,9 @@ pub struct SimOptions {
     pub hidden_fields: Vec<(String, String)>,
     /// When false, Metadata API calls get an `INSUFFICIENT_ACCESS` SOAP fault.
     pub metadata_api: bool,
+    /// The `instance_url` token responses carry instead of the simulator's own URL: a hostile
+    /// or broken token endpoint, for the clients' checks of that value.
+    pub instance_url: Option<String>,
 }
 
 impl Default for SimOptions {
@@ -107,6 +110,7 @@ impl Default for SimOptions {
             hidden_objects: Vec::new(),
             hidden_fields: Vec::new(),
             metadata_api: true,
+            instance_url: None,
         }
     }
 }
@@ -147,6 +151,11 @@ impl SimOptions {
 
     pub fn deny_metadata_api(mut self) -> Self {
         self.metadata_api = false;
+        self
+    }
+
+    pub fn instance_url(mut self, url: &str) -> Self {
+        self.instance_url = Some(url.to_string());
         self
     }
 

@@ -59,7 +59,7 @@ fn grant(shared: &Shared, user: usize, scope: &str, refresh: Option<String>) -> 
         "access_token": access,
         "signature": signature(&shared.opts.client_secret, &id, &issued_at),
         "scope": scope,
-        "instance_url": base,
+        "instance_url": shared.opts.instance_url.as_deref().unwrap_or(base),
         "id": id,
         "token_type": "Bearer",
         "issued_at": issued_at,
