@@ -234,6 +234,16 @@ impl SalesforceSim {
         self.running.base_url()
     }
 
+    /// Token responses (`instance_url`, `id`) name `base_url` instead of the listening address,
+    /// as Salesforce names the org's public host: for a simulator reached through a forwarder.
+    pub fn advertise(&self, base_url: &str) {
+        *self
+            .shared
+            .advertised
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(base_url.to_string());
+    }
+
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
     }
