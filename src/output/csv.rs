@@ -1,6 +1,7 @@
 //! `--output csv`: a header row, then one row per finding, quoted per RFC 4180 (CRLF line
 //! ends; a field with a comma, quote, CR or LF is quoted and its quotes doubled). A cell a
-//! spreadsheet would run as a formula is prefixed with `'` (see [`inert`]).
+//! spreadsheet would run as a formula is prefixed with `'` (see [`inert`]). The evidence
+//! column is a JSON object (`{"app":"Workbench"}`), so it parses back exactly.
 
 use super::report::Report;
 
@@ -28,12 +29,12 @@ pub fn render(report: &Report) -> String {
     push_row(&mut out, HEADER.iter().map(|s| s.to_string()));
     for (i, f) in report.findings() {
         let s = &f.subject;
-        let evidence = f
-            .evidence
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        // A JSON object, so values holding `;` or `=` read back unchanged.
+        let evidence = if f.evidence.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&f.evidence).expect("string maps serialize")
+        };
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         push_row(
             &mut out,

@@ -107,3 +107,31 @@ async fn json_and_sarif_keep_the_values_exact() {
         .collect();
     assert!(names.contains(&HOSTILE_APP), "{names:?}");
 }
+
+/// The evidence column reads back to exactly the evidence the JSON output carries, whatever
+/// the values hold (`;`, `=`, quotes, newlines).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_evidence_parses_back_exactly() {
+    let f = hostile_fixture().await;
+    let csv = f.scan(&["-o", "csv"]).await;
+    let json = f.scan(&["-o", "json"]).await;
+    assert_eq!(csv.code, 0, "stderr: {}", csv.stderr);
+    let rows = parse_csv(&csv.stdout);
+    let col = rows[0].iter().position(|h| h == "evidence").unwrap();
+    let from_csv: Vec<serde_json::Value> = rows[1..]
+        .iter()
+        .map(|r| serde_json::from_str(&r[col]).unwrap_or_else(|e| panic!("{:?}: {e}", r[col])))
+        .collect();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let from_json: Vec<serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["evidence"].clone())
+        .collect();
+    assert_eq!(from_csv, from_json);
+    assert!(
+        from_json.iter().any(|e| e["profile"] == HOSTILE_PROFILE),
+        "the hostile profile name is in the evidence: {from_json:?}"
+    );
+}
