@@ -66,13 +66,13 @@ pub async fn run(args: SalesforceConnectArgs) -> anyhow::Result<()> {
         (None, true) => LoginHost::Sandbox,
         (None, false) => LoginHost::Production,
     };
-    let http = Http::new(
-        HostPolicy::vendors_only()
-            .allow(&args.allow_hosts)
-            .context("--allow-host")?,
-        RetryPolicy::default(),
-        Duration::from_secs(30),
-    );
+    let policy = HostPolicy::vendors_only()
+        .allow(&args.allow_hosts)
+        .context("--allow-host")?;
+    for w in policy.broad_pattern_warnings() {
+        eprintln!("warning: {w}");
+    }
+    let http = Http::new(policy, RetryPolicy::default(), Duration::from_secs(30));
     // Refuse a login host the allow-list forbids before asking anyone to sign in.
     http.check(&login.url()).context("login URL")?;
     let client_secret = match &args.client_secret_file {

@@ -66,6 +66,9 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let policy = HostPolicy::vendors_only()
         .allow(&args.allow_hosts)
         .map_err(ScanError::from)?;
+    for w in policy.broad_pattern_warnings() {
+        eprintln!("warning: {w}");
+    }
     let http = Http::new(
         policy,
         RetryPolicy::default(),

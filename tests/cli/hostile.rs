@@ -1,6 +1,7 @@
 //! Org-controlled text cannot act on the reader: names with terminal escapes and newlines are
-//! shown escaped in the table, formula-leading cells are disarmed in CSV, and JSON and SARIF
-//! carry the values exactly.
+//! shown escaped in the table, formula-leading cells are disarmed in CSV, CSV evidence reads
+//! back exactly, and JSON and SARIF carry the values exactly. And an allow-list that would let
+//! any host in is warned about.
 
 use crate::common::{Fixture, parse_csv};
 
@@ -134,4 +135,19 @@ async fn csv_evidence_parses_back_exactly() {
         from_json.iter().any(|e| e["profile"] == HOSTILE_PROFILE),
         "the hostile profile name is in the evidence: {from_json:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allow_host_over_a_whole_top_level_domain_is_warned_about() {
+    let f = Fixture::start().await;
+    let out = f.scan(&["--allow-host", "*.com", "-o", "json"]).await;
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: --allow-host *.com allows every host under .com;"),
+        "{}",
+        out.stderr
+    );
+    let narrow = f.scan(&["-o", "json"]).await;
+    assert!(!narrow.stderr.contains("--allow-host"), "{}", narrow.stderr);
 }

@@ -104,6 +104,23 @@ impl HostPolicy {
             .collect()
     }
 
+    /// One warning per explicit pattern that allows a whole top-level domain (`*.com`,
+    /// `*.co.uk`): legal, since some setups need it, but almost certainly a mistake, because it
+    /// lets a namespace user send the operator, and its credentials, to nearly any host.
+    pub fn broad_pattern_warnings(&self) -> Vec<String> {
+        self.allowed
+            .iter()
+            .filter(|p| p.host.strip_prefix("*.").is_some_and(is_public_suffix_like))
+            .map(|p| {
+                format!(
+                    "--allow-host {} allows every host under .{}; idgap may then call (and send credentials to) any of them. Name the hosts, or a domain you control, instead",
+                    p.host,
+                    p.host.trim_start_matches("*.")
+                )
+            })
+            .collect()
+    }
+
     /// Parses `url` and checks it may be called.
     pub fn check(&self, url: &str) -> Result<Url, HostPolicyError> {
         let parsed = Url::parse(url).map_err(|_| HostPolicyError::InvalidUrl(short(url)))?;
@@ -182,6 +199,21 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
+/// A bare top-level domain (`com`, `io`), or a country's second level (`co.uk`, `com.au`).
+fn is_public_suffix_like(suffix: &str) -> bool {
+    match suffix.split('.').collect::<Vec<_>>()[..] {
+        [_] => true,
+        [second, country] => {
+            country.len() == 2
+                && matches!(
+                    second,
+                    "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "ne" | "or" | "go"
+                )
+        }
+        _ => false,
+    }
+}
+
 fn short(s: &str) -> String {
     s.chars().take(80).collect()
 }
@@ -248,6 +280,28 @@ mod tests {
         );
         let p = p.allow(["127.0.0.1"]).unwrap();
         assert!(p.check_salesforce("http://127.0.0.1:4000").is_ok());
+    }
+
+    #[test]
+    fn patterns_over_a_whole_top_level_domain_are_warned_about() {
+        let p = HostPolicy::vendors_only()
+            .allow([
+                "*.com",
+                "*.co.uk",
+                "*.corp.example",
+                "127.0.0.1",
+                "*.acme.com",
+            ])
+            .unwrap();
+        let warnings = p.broad_pattern_warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("--allow-host *.com allows every host under .com;"));
+        assert!(warnings[1].starts_with("--allow-host *.co.uk allows every host under .co.uk;"));
+        assert!(
+            HostPolicy::vendors_only()
+                .broad_pattern_warnings()
+                .is_empty()
+        );
     }
 
     #[test]
