@@ -12,6 +12,8 @@ mod connect;
 mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/hostile.rs"]
+mod hostile;
 #[path = "cli/input.rs"]
 mod input;
 #[path = "cli/partial.rs"]
@@ -22,3 +24,5 @@ mod permissions;
 mod scan;
 #[path = "cli/sim.rs"]
 mod sim;
+#[path = "cli/stdout.rs"]
+mod stdout;

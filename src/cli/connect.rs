@@ -1,6 +1,10 @@
 //! `idgap connect salesforce`: the "Connect via OAuth" step. Runs the authorization-code
 //! flow with PKCE (S256) through a one-shot loopback listener, checks `state`, exchanges
 //! the code, and prints (or applies) the Secret a `SalesforceIntegration` refers to.
+//!
+//! The token response is server text: its `instance_url` must be a plain https URL on a
+//! Salesforce host (or an explicitly allowed test host) before it is used, and the Secret is
+//! written by a YAML serializer, so no value can add lines or objects to the manifest.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,13 +67,13 @@ pub async fn run(args: SalesforceConnectArgs) -> anyhow::Result<()> {
         (None, true) => LoginHost::Sandbox,
         (None, false) => LoginHost::Production,
     };
-    let http = Http::new(
-        HostPolicy::vendors_only()
-            .allow(&args.allow_hosts)
-            .context("--allow-host")?,
-        RetryPolicy::default(),
-        Duration::from_secs(30),
-    );
+    let policy = HostPolicy::vendors_only()
+        .allow(&args.allow_hosts)
+        .context("--allow-host")?;
+    for w in policy.broad_pattern_warnings() {
+        eprintln!("warning: {w}");
+    }
+    let http = Http::new(policy, RetryPolicy::default(), Duration::from_secs(30));
     // Refuse a login host the allow-list forbids before asking anyone to sign in.
     http.check(&login.url()).context("login URL")?;
     let client_secret = match &args.client_secret_file {
@@ -129,15 +133,19 @@ pub async fn run(args: SalesforceConnectArgs) -> anyhow::Result<()> {
     )
     .await
     .context("exchanging the authorization code")?;
+    let grant = TokenGrant {
+        instance_url: checked_instance_url(&http, &grant.instance_url)?,
+        ..grant
+    };
     let Some(refresh_token) = grant.refresh_token.clone() else {
         bail!(
             "Salesforce returned no refresh token: add the `refresh_token, offline_access` scope to the connected app and approve again"
         );
     };
 
-    let manifest = secret_manifest(&args, client_secret.as_ref(), &refresh_token, &grant);
+    let secret = secret_object(&args, client_secret.as_ref(), &refresh_token, &grant);
     if args.apply {
-        apply_secret(&args, client_secret.as_ref(), &refresh_token, &grant).await?;
+        apply_secret(&args, &secret).await?;
         eprintln!(
             "Secret {}/{} applied (instance {}).",
             args.namespace, args.secret_name, grant.instance_url
@@ -147,7 +155,7 @@ pub async fn run(args: SalesforceConnectArgs) -> anyhow::Result<()> {
             "Connected to {}. The Secret below holds a refresh token: store it like a password (e.g. pipe it to `kubectl apply -f -`).",
             grant.instance_url
         );
-        print!("{manifest}");
+        super::stdout::print(&secret_manifest(&secret, &grant.instance_url)?)?;
     }
     eprintln!(
         "\n{}",
@@ -270,45 +278,56 @@ fn open_browser(url: &str) {
     }
 }
 
-fn secret_manifest(
-    args: &SalesforceConnectArgs,
-    client_secret: Option<&SecretString>,
-    refresh_token: &SecretString,
-    grant: &TokenGrant,
-) -> String {
-    let q = |s: &str| serde_json::to_string(s).expect("strings serialize");
-    let mut out = String::new();
-    out.push_str(&format!(
-        "# Salesforce credentials from `idgap connect salesforce`.\n# instance_url: {}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {}\n  namespace: {}\n  annotations:\n    idgap.io/instance-url: {}\n    idgap.io/connected-at: {}\ntype: Opaque\nstringData:\n  client_id: {}\n",
-        grant.instance_url,
-        q(&args.secret_name),
-        q(&args.namespace),
-        q(&grant.instance_url),
-        q(&jiff::Timestamp::now().to_string()),
-        q(&args.client_id),
-    ));
-    if let Some(secret) = client_secret {
-        out.push_str(&format!("  client_secret: {}\n", q(secret.expose())));
+/// Refuses an `instance_url` that is not exactly `https://<Salesforce host>[:port]` (or an
+/// allowed test host): it is written into the Secret and called by every later sync. A value
+/// with a path, query, credentials, whitespace or control characters is refused as a whole;
+/// the error shows it escaped and shortened.
+fn checked_instance_url(http: &Http, raw: &str) -> anyhow::Result<String> {
+    let shown: String = raw.chars().take(120).collect();
+    let refuse = |why: String| {
+        anyhow::anyhow!(
+            "the token response's instance_url {shown:?} was refused: {why}. Nothing was written; check that --login-url points at Salesforce"
+        )
+    };
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(refuse(
+            "it contains whitespace or control characters".into(),
+        ));
     }
-    out.push_str(&format!("  refresh_token: {}\n", q(refresh_token.expose())));
-    out
+    let url = http
+        .policy()
+        .check_salesforce(raw)
+        .map_err(|e| refuse(e.to_string()))?;
+    let origin = url.origin().ascii_serialization();
+    let plain = url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.path() == "/"
+        && raw.trim_end_matches('/') == origin;
+    if !plain {
+        return Err(refuse(
+            "an instance URL is only a scheme and a host, e.g. https://acme.my.salesforce.com"
+                .into(),
+        ));
+    }
+    Ok(origin)
 }
 
-async fn apply_secret(
+/// The Secret `idgap connect` prints or applies, as the API object.
+fn secret_object(
     args: &SalesforceConnectArgs,
     client_secret: Option<&SecretString>,
     refresh_token: &SecretString,
     grant: &TokenGrant,
-) -> anyhow::Result<()> {
-    use k8s_openapi::api::core::v1::Secret;
-    use kube::api::{Api, Patch, PatchParams};
+) -> serde_json::Value {
     let mut data = serde_json::Map::new();
     data.insert("client_id".into(), args.client_id.clone().into());
     if let Some(s) = client_secret {
         data.insert("client_secret".into(), s.expose().into());
     }
     data.insert("refresh_token".into(), refresh_token.expose().into());
-    let body = serde_json::json!({
+    serde_json::json!({
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
@@ -321,7 +340,23 @@ async fn apply_secret(
         },
         "type": "Opaque",
         "stringData": data,
-    });
+    })
+}
+
+/// `secret` as YAML, under a comment naming the (already checked) instance.
+fn secret_manifest(secret: &serde_json::Value, instance_url: &str) -> anyhow::Result<String> {
+    let yaml = serde_yaml::to_string(secret).context("writing the Secret as YAML")?;
+    Ok(format!(
+        "# Salesforce credentials from `idgap connect salesforce`.\n# instance_url: {instance_url}\n{yaml}"
+    ))
+}
+
+async fn apply_secret(
+    args: &SalesforceConnectArgs,
+    body: &serde_json::Value,
+) -> anyhow::Result<()> {
+    use k8s_openapi::api::core::v1::Secret;
+    use kube::api::{Api, Patch, PatchParams};
     let client = kube::Client::try_default().await.map_err(|e| {
         anyhow::anyhow!(
             "--apply: no usable kubeconfig ({e}); drop --apply to print the Secret instead"
@@ -331,7 +366,7 @@ async fn apply_secret(
     api.patch(
         &args.secret_name,
         &PatchParams::apply("idgap-connect").force(),
-        &Patch::Apply(&body),
+        &Patch::Apply(body),
     )
     .await
     .map_err(|e| {

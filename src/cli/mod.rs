@@ -9,6 +9,7 @@ pub mod manifests;
 mod progress;
 mod scan;
 mod sim;
+pub(crate) mod stdout;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -195,7 +196,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         },
         Command::Sim(args) => sim::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Crd => {
-            print!("{}", crd::crds_yaml()?);
+            stdout::print(&crd::crds_yaml()?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => crate::operator::run(args).await.map(|()| ExitCode::SUCCESS),

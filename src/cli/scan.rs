@@ -66,9 +66,12 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let policy = HostPolicy::vendors_only()
         .allow(&args.allow_hosts)
         .map_err(ScanError::from)?;
+    for w in policy.broad_pattern_warnings() {
+        eprintln!("warning: {w}");
+    }
     let http = Http::new(policy, RetryPolicy::default(), args.timeout);
     let outcome = build_report(&manifests, &args.only, &http, Timestamp::now()).await?;
-    print!("{}", output::render(&outcome.report, args.out.output));
+    super::stdout::print(&output::render(&outcome.report, args.out.output))?;
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }

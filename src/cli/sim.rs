@@ -44,10 +44,10 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     eprintln!("Simulated Entra ID:       {entra_url}");
     eprintln!("The operator must be started with --allow-host 127.0.0.1 to call them.");
     eprintln!("Manifests on stdout; press Ctrl-C to stop.\n");
-    print!("{}", sims.manifests(&args.namespace, now));
-    println!("{END_MARKER}");
-    use std::io::Write;
-    std::io::stdout().flush()?;
+    super::stdout::print(&format!(
+        "{}{END_MARKER}\n",
+        sims.manifests(&args.namespace, now)
+    ))?;
     tokio::signal::ctrl_c().await?;
     eprintln!("Stopping the simulators.");
     Ok(())

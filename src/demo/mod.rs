@@ -58,7 +58,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         other => output::render(report, other),
     };
-    print!("{rendered}");
+    crate::cli::stdout::print(&rendered)?;
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }

@@ -149,6 +149,13 @@ impl Sims {
             forward(ports[1], addr_of(&self.okta.base_url())?).await?,
             forward(ports[2], addr_of(&self.entra.base_url())?).await?,
         ];
+        // Links in answers must name the forwarded ports the clients were given.
+        self.salesforce
+            .advertise(&format!("http://127.0.0.1:{}", ports[0]));
+        self.okta
+            .advertise(&format!("http://127.0.0.1:{}", ports[1]));
+        self.entra
+            .advertise(&format!("http://127.0.0.1:{}", ports[2]));
         self.forwards = Some(Forwards {
             salesforce: ports[0],
             okta: ports[1],

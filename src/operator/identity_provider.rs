@@ -60,6 +60,9 @@ impl DirectorySyncError {
             DirectorySyncError::Sync(E::Net(idgap_net::NetError::HostNotAllowed(_))) => {
                 "HostNotAllowed"
             }
+            DirectorySyncError::Sync(E::Net(idgap_net::NetError::BodyTooLarge { .. })) => {
+                "ResponseTooLarge"
+            }
             DirectorySyncError::Sync(E::Net(_)) => "Unreachable",
             DirectorySyncError::Sync(E::Auth { .. }) => "AuthenticationFailed",
             DirectorySyncError::Sync(E::Permission { .. }) => "PermissionDenied",

@@ -164,6 +164,9 @@ pub async fn start(
     let policy = idgap_net::HostPolicy::vendors_only()
         .allow(config.allow_hosts.iter().map(String::as_str))
         .context("--allow-host")?;
+    for warning in policy.broad_pattern_warnings() {
+        tracing::warn!(%warning, "broad outbound allow-list");
+    }
     let http = idgap_net::Http::new(policy, config.retry.clone(), config.request_timeout);
     check_crds(&client, &config.watch_namespaces).await?;
     let ctx = Arc::new(Context::new(

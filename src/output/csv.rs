@@ -1,5 +1,7 @@
 //! `--output csv`: a header row, then one row per finding, quoted per RFC 4180 (CRLF line
-//! ends; a field with a comma, quote, CR or LF is quoted and its quotes doubled).
+//! ends; a field with a comma, quote, CR or LF is quoted and its quotes doubled). A cell a
+//! spreadsheet would run as a formula is prefixed with `'` (see [`inert`]). The evidence
+//! column is a JSON object (`{"app":"Workbench"}`), so it parses back exactly.
 
 use super::report::Report;
 
@@ -27,12 +29,12 @@ pub fn render(report: &Report) -> String {
     push_row(&mut out, HEADER.iter().map(|s| s.to_string()));
     for (i, f) in report.findings() {
         let s = &f.subject;
-        let evidence = f
-            .evidence
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        // A JSON object, so values holding `;` or `=` read back unchanged.
+        let evidence = if f.evidence.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&f.evidence).expect("string maps serialize")
+        };
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
         push_row(
             &mut out,
@@ -71,13 +73,25 @@ fn push_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
     out.push_str("\r\n");
 }
 
-/// Quotes a field when RFC 4180 requires it. A leading `=`, `+`, `-` or `@` is kept as is:
-/// the values are Salesforce data, and altering them would break round trips.
+/// Quotes a field when RFC 4180 requires it, after [`inert`] has disarmed it.
 fn quote(field: &str) -> String {
+    let field = inert(field);
     if field.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_string()
+        field.into_owned()
+    }
+}
+
+/// A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return as
+/// a formula, and org data (an app or profile name) can start with any of them. Such a cell is
+/// prefixed with a single quote, the OWASP rule for CSV injection: spreadsheets show the text
+/// as typed, and a program reading the file strips one leading `'` before those characters.
+fn inert(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}").into()
+    } else {
+        field.into()
     }
 }
 
@@ -91,5 +105,23 @@ mod tests {
         assert_eq!(quote("a,b"), "\"a,b\"");
         assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn formula_cells_are_disarmed() {
+        for (raw, cell) in [
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(quote(raw), cell, "{raw:?}");
+        }
     }
 }

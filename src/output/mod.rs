@@ -3,6 +3,7 @@
 //! nothing here does I/O besides returning strings.
 
 mod csv;
+mod escape;
 mod json;
 mod report;
 pub mod rules;
@@ -134,9 +135,29 @@ mod tests {
         );
         assert_eq!(physical["region"]["startLine"], 7);
         assert_eq!(
-            result["partialFingerprints"]["idgapFindingKey/v1"],
-            "user-not-in-idp:005A"
+            result["partialFingerprints"]["idgapFindingKey/v2"],
+            "security/a/user-not-in-idp:005A"
         );
+    }
+
+    #[test]
+    fn sarif_fingerprints_differ_between_integrations() {
+        let same = Report {
+            integrations: vec![
+                integration("a", vec![low_finding()], 5),
+                integration("b", vec![low_finding()], 5),
+            ],
+            failed: Vec::new(),
+        };
+        let doc: serde_json::Value = serde_json::from_str(&render(&same, Format::Sarif)).unwrap();
+        let prints: Vec<&serde_json::Value> = doc["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["partialFingerprints"])
+            .collect();
+        assert_eq!(prints.len(), 2);
+        assert_ne!(prints[0], prints[1]);
     }
 
     #[test]

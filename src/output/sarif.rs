@@ -11,7 +11,9 @@ use super::rules;
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The `partialFingerprints` key; bump the version if the key's derivation ever changes.
-pub const FINGERPRINT_NAME: &str = "idgapFindingKey/v1";
+/// v2: the finding key under the integration's `namespace/name` (v1 was the key alone, which
+/// collides between two integrations of orgs that share record ids, e.g. a sandbox copy).
+pub const FINGERPRINT_NAME: &str = "idgapFindingKey/v2";
 
 pub fn render(report: &Report) -> String {
     let mut out = serde_json::to_string_pretty(&document(report)).expect("JSON values serialize");
@@ -231,22 +233,66 @@ fn result(i: &IntegrationReport, f: &Finding) -> Value {
         "level": level(f.severity),
         "message": { "text": text },
         "locations": [location],
-        "partialFingerprints": { FINGERPRINT_NAME: f.key },
+        "partialFingerprints": { FINGERPRINT_NAME: fingerprint(i, f) },
         "properties": properties,
     })
 }
 
+/// Stable across runs and unique across integrations: the finding key under `namespace/name`.
+fn fingerprint(i: &IntegrationReport, f: &Finding) -> String {
+    format!("{}/{}/{}", i.namespace, i.name, f.key)
+}
+
 /// A relative path with forward slashes stays relative (SARIF resolves it against the
-/// run's base); an absolute path becomes a `file://` URI.
+/// run's base); an absolute path becomes a `file://` URI. Either way each segment is
+/// percent-encoded, so `%`, `#`, `?` and spaces in a file name stay part of the path.
 fn artifact_uri(path: &std::path::Path) -> String {
+    let segments = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::RootDir))
+        .map(|c| encode_segment(&c.as_os_str().to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join("/");
     if path.is_absolute() {
-        url::Url::from_file_path(path)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| path.display().to_string())
+        format!("file:///{segments}")
     } else {
-        path.components()
-            .map(|c| c.as_os_str().to_string_lossy().replace(' ', "%20"))
-            .collect::<Vec<_>>()
-            .join("/")
+        segments
+    }
+}
+
+/// RFC 3986 `segment-nz-nc`: unreserved characters and sub-delims as they are, every other
+/// byte of the UTF-8 text as `%XX` (`:` too, so a first segment never reads as a scheme).
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_uri;
+    use std::path::Path;
+
+    #[test]
+    fn artifact_uris_percent_encode_what_would_end_the_path() {
+        assert_eq!(
+            artifact_uri(Path::new("manifests/acme prod.yaml")),
+            "manifests/acme%20prod.yaml"
+        );
+        assert_eq!(
+            artifact_uri(Path::new("ops/100%#1?.yaml")),
+            "ops/100%25%231%3F.yaml"
+        );
+        assert_eq!(artifact_uri(Path::new("c:x/é.yaml")), "c%3Ax/%C3%A9.yaml");
+        assert_eq!(
+            artifact_uri(Path::new("/srv/idgap/50% #2.yaml")),
+            "file:///srv/idgap/50%25%20%232.yaml"
+        );
     }
 }

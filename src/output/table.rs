@@ -1,10 +1,13 @@
 //! `--output table`: findings grouped by severity, then exclusions, skipped rules and a
-//! one-line summary per integration. Plain text without colour so it pastes cleanly.
+//! one-line summary per integration. Plain text without colour so it pastes cleanly; every
+//! value that comes from a manifest or a server goes through [`visible`], so none can move the
+//! cursor, recolour the terminal or forge a line.
 
 use std::fmt::Write;
 
 use idgap_model::{Finding, Severity};
 
+use super::escape::visible;
 use super::report::{IntegrationReport, Report};
 
 pub fn render(report: &Report) -> String {
@@ -22,11 +25,16 @@ pub fn render(report: &Report) -> String {
         if !out.is_empty() {
             out.push('\n');
         }
-        let _ = writeln!(out, "{} (namespace {})", f.name, f.namespace);
+        let _ = writeln!(
+            out,
+            "{} (namespace {})",
+            visible(&f.name),
+            visible(&f.namespace)
+        );
         let _ = writeln!(
             out,
             "  NOT SCANNED: the Salesforce org could not be read: {}",
-            f.error
+            visible(&f.error)
         );
     }
     out
@@ -38,11 +46,19 @@ fn integration(out: &mut String, i: &IntegrationReport) {
     } else {
         "production"
     };
-    let _ = writeln!(out, "{} (namespace {})", i.name, i.namespace);
+    let _ = writeln!(
+        out,
+        "{} (namespace {})",
+        visible(&i.name),
+        visible(&i.namespace)
+    );
     let _ = writeln!(
         out,
         "  org {} · {} · {} · API {}",
-        i.org.id, i.org.instance_url, env, i.org.api_version
+        visible(&i.org.id),
+        visible(&i.org.instance_url),
+        env,
+        visible(&i.org.api_version)
     );
     if !i.directories.is_empty() {
         let dirs: Vec<String> = i
@@ -51,17 +67,22 @@ fn integration(out: &mut String, i: &IntegrationReport) {
             .map(|d| match &d.accounts {
                 Ok(n) => format!(
                     "{} ({}, {} accounts)",
-                    d.name,
+                    visible(&d.name),
                     d.provider.label(),
                     thousands(*n as u64)
                 ),
                 // The guards name the failure in "Not evaluated": say it there, once.
                 Err(_) if i.not_evaluated().next().is_some() => format!(
                     "{} ({}, NOT READ: see Not evaluated)",
-                    d.name,
+                    visible(&d.name),
                     d.provider.label()
                 ),
-                Err(e) => format!("{} ({}, NOT READ: {e})", d.name, d.provider.label()),
+                Err(e) => format!(
+                    "{} ({}, NOT READ: {})",
+                    visible(&d.name),
+                    d.provider.label(),
+                    visible(&e.to_string())
+                ),
             })
             .collect();
         let _ = writeln!(out, "  identity providers: {}", dirs.join(", "));
@@ -93,7 +114,7 @@ fn integration(out: &mut String, i: &IntegrationReport) {
             .unwrap_or(0);
         let subj_w = group
             .iter()
-            .map(|f| f.subject.label().chars().count())
+            .map(|f| visible(&f.subject.label()).chars().count())
             .max()
             .unwrap_or(0)
             .min(56);
@@ -102,7 +123,7 @@ fn integration(out: &mut String, i: &IntegrationReport) {
                 out,
                 "  {:rule_w$}  {:subj_w$}  {}",
                 f.rule.as_str(),
-                f.subject.label(),
+                visible(&f.subject.label()),
                 detail(f),
             );
         }
@@ -115,14 +136,14 @@ fn integration(out: &mut String, i: &IntegrationReport) {
             let expires = e
                 .expires
                 .as_ref()
-                .map(|d| format!(" (until {d})"))
+                .map(|d| format!(" (until {})", visible(d)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {}  {}  — {}{}",
                 e.finding.rule.as_str(),
-                e.finding.subject.label(),
-                e.reason,
+                visible(&e.finding.subject.label()),
+                visible(&e.reason),
                 expires
             );
         }
@@ -140,25 +161,30 @@ fn integration(out: &mut String, i: &IntegrationReport) {
             }
         }
         for (reason, rules) in groups {
-            let _ = writeln!(out, "  {}  — {}", rules.join(", "), reason);
+            let _ = writeln!(
+                out,
+                "  {}  — {}",
+                visible(&rules.join(", ")),
+                visible(reason)
+            );
         }
         out.push('\n');
     }
     for m in &i.missing_permissions {
-        let _ = writeln!(out, "Missing Salesforce permission: {m}");
+        let _ = writeln!(out, "Missing Salesforce permission: {}", visible(m));
     }
     let _ = writeln!(out, "{}", summary_line(i));
 }
 
 /// The title, plus the one piece of evidence that says most, and the time for events.
 fn detail(f: &Finding) -> String {
-    let mut d = f.title.clone();
+    let mut d = visible(&f.title).into_owned();
     if let Some(t) = f.occurred_at {
         let _ = write!(d, " at {}", t.strftime("%Y-%m-%d %H:%M UTC"));
     }
     for key in ["grantedBy", "matchedAccount1", "app", "display"] {
         if let Some(v) = f.evidence.get(key) {
-            let _ = write!(d, " [{key}: {v}]");
+            let _ = write!(d, " [{key}: {}]", visible(v));
             break;
         }
     }

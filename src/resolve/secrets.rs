@@ -97,7 +97,24 @@ pub(super) fn read(
             secret: r.name.clone(),
             key: r.key.clone(),
         }),
-        Ok(Some(v)) => Ok(v),
+        Ok(Some(v)) => Ok(without_final_newline(v)),
+    }
+}
+
+/// A one-line value loses one trailing `\n` or `\r\n`. `echo token | base64` (or a file
+/// saved by an editor) adds one, and a credential with a stray newline fails far from its
+/// cause ("failed to parse header value", "check the client secret"). No one-line credential
+/// ends in a newline; a multi-line value (a PEM key) is left exactly as stored.
+pub(super) fn without_final_newline(value: SecretString) -> SecretString {
+    let text = value.expose();
+    let body = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text);
+    if body.len() == text.len() || body.contains('\n') {
+        value
+    } else {
+        SecretString::new(body)
     }
 }
 

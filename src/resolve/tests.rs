@@ -226,6 +226,44 @@ spec:
     apiToken: { name: okta, key: token }
 "#;
 
+/// `echo -n` forgotten: one trailing newline on a one-line value is not part of it.
+#[test]
+fn a_trailing_newline_is_not_part_of_a_credential() {
+    let mut s = secrets();
+    s.insert("sf", "client_secret", "s3cr3t-client\r\n")
+        .insert("sf", "refresh_token", "5Aep-refresh\n")
+        .insert("okta", "token", "00okta-token\n");
+    let plan = resolve_integration(&integration(BASE), &s, now()).unwrap();
+    let SalesforceAuth::RefreshToken {
+        client_secret,
+        refresh_token,
+        ..
+    } = &plan.salesforce.auth
+    else {
+        panic!("wrong auth");
+    };
+    assert_eq!(client_secret.as_ref().unwrap().expose(), "s3cr3t-client");
+    assert_eq!(refresh_token.expose(), "5Aep-refresh");
+    let plan = resolve_identity_provider(&idp(OKTA), &s).unwrap();
+    let IdpConfig::Okta(c) = plan.config else {
+        panic!("not okta");
+    };
+    assert!(matches!(c.auth, OktaAuth::ApiToken(ref t) if t.expose() == "00okta-token"));
+
+    // Only one newline, and never inside a multi-line value such as a PEM key.
+    let mut s = secrets();
+    s.insert("sf", "refresh_token", "5Aep-refresh\n\n");
+    let plan = resolve_integration(&integration(BASE), &s, now()).unwrap();
+    let SalesforceAuth::RefreshToken { refresh_token, .. } = &plan.salesforce.auth else {
+        panic!("wrong auth");
+    };
+    assert_eq!(refresh_token.expose(), "5Aep-refresh\n\n", "left as stored");
+    assert_eq!(
+        super::secrets::without_final_newline("-----BEGIN\nabc\n-----END\n".into()).expose(),
+        "-----BEGIN\nabc\n-----END\n"
+    );
+}
+
 #[test]
 fn okta_api_token() {
     let plan = resolve_identity_provider(&idp(OKTA), &secrets()).unwrap();

@@ -308,3 +308,52 @@ async fn apply_writes_the_secret_with_server_side_apply() {
         "{managers:?}"
     );
 }
+
+/// Signs in against a simulator whose token endpoint answers with `instance_url`.
+async fn connect_with_instance_url(instance_url: &str) -> (i32, String, String) {
+    let sim = SalesforceSim::start(
+        idgap::demo::story::build(jiff::Timestamp::now()).org,
+        SimOptions::default().instance_url(instance_url),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("client-secret");
+    std::fs::write(&secret_file, sim.credentials().client_secret).unwrap();
+    let c = start_connect(&sim, &secret_file, &[]).await;
+    let approved = browser().get(&c.authorize_url).send().await.unwrap();
+    let callback = approved.headers()["location"].to_str().unwrap().to_string();
+    browser().get(&callback).send().await.unwrap();
+    finish(c).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_url_that_would_inject_yaml_is_refused() {
+    let hostile = "https://acme.my.salesforce.com\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: pwned\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }\nsubjects: [{ kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io }]";
+    let (code, stdout, stderr) = connect_with_instance_url(hostile).await;
+    assert_eq!(code, 2, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.is_empty(), "nothing is printed: {stdout}");
+    assert!(
+        stderr.contains("instance_url") && stderr.contains("was refused"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("kind:")),
+        "the server's lines are not echoed as lines: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_url_off_salesforce_is_refused() {
+    for url in [
+        "https://acme.okta.com",
+        "https://evil.example",
+        "https://acme.my.salesforce.com/services?x=1",
+        "https://user:pw@acme.my.salesforce.com",
+    ] {
+        let (code, stdout, stderr) = connect_with_instance_url(url).await;
+        assert_eq!(code, 2, "{url}: {stderr}");
+        assert!(stdout.is_empty(), "{url}: {stdout}");
+        assert!(stderr.contains("was refused"), "{url}: {stderr}");
+    }
+}

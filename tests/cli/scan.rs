@@ -206,7 +206,7 @@ async fn sarif_output_validates_and_locates_each_result() {
             assert_eq!(kinds, ["organization", "user", "connectedApp"]);
         }
         fingerprints.insert(
-            r["partialFingerprints"]["idgapFindingKey/v1"]
+            r["partialFingerprints"]["idgapFindingKey/v2"]
                 .as_str()
                 .unwrap()
                 .to_string(),

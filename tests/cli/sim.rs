@@ -26,12 +26,11 @@ fn three_free_ports() -> u16 {
     panic!("no three consecutive free ports");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sim_prints_manifests_that_scan_to_the_story_findings() {
-    let port = three_free_ports();
-    let port_arg = port.to_string();
+/// Starts `idgap sim` with `args` and reads stdout up to the end marker: the manifests.
+async fn start_sim(args: &[&str]) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_idgap"))
-        .args(["sim", "--namespace", "security", "--port", &port_arg])
+        .arg("sim")
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -40,7 +39,7 @@ async fn sim_prints_manifests_that_scan_to_the_story_findings() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut manifests = String::new();
-    tokio::time::timeout(Duration::from_secs(30), async {
+    tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if line == "# end of idgap sim manifests" {
                 return;
@@ -52,18 +51,15 @@ async fn sim_prints_manifests_that_scan_to_the_story_findings() {
     })
     .await
     .expect("the manifests are printed");
-    assert!(manifests.contains("namespace: \"security\""), "{manifests}");
-    for p in [port, port + 1, port + 2] {
-        assert!(
-            manifests.contains(&format!("\"http://127.0.0.1:{p}\"")),
-            "port {p} not used:\n{manifests}"
-        );
-    }
+    (child, manifests)
+}
 
+/// `idgap scan --allow-host 127.0.0.1 -f <manifests> -o json`.
+async fn scan(manifests: &str) -> crate::common::Output {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sim.yaml");
-    std::fs::write(&path, &manifests).unwrap();
-    let out = idgap(&[
+    std::fs::write(&path, manifests).unwrap();
+    idgap(&[
         "scan",
         "--allow-host",
         "127.0.0.1",
@@ -72,7 +68,23 @@ async fn sim_prints_manifests_that_scan_to_the_story_findings() {
         "-o",
         "json",
     ])
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_prints_manifests_that_scan_to_the_story_findings() {
+    let port = three_free_ports();
+    let port_arg = port.to_string();
+    let (mut child, manifests) = start_sim(&["--namespace", "security", "--port", &port_arg]).await;
+    assert!(manifests.contains("namespace: \"security\""), "{manifests}");
+    for p in [port, port + 1, port + 2] {
+        assert!(
+            manifests.contains(&format!("\"http://127.0.0.1:{p}\"")),
+            "port {p} not used:\n{manifests}"
+        );
+    }
+
+    let out = scan(&manifests).await;
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let got: std::collections::BTreeSet<(String, String, String)> = doc["findings"]
@@ -94,5 +106,39 @@ async fn sim_prints_manifests_that_scan_to_the_story_findings() {
         None,
         "the simulators keep running until stopped"
     );
+    child.kill().await.unwrap();
+}
+
+/// A directory longer than one page, behind the fixed ports: the page links must name the
+/// ports the manifests hand out, not the simulators' own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_on_fixed_ports_pages_through_the_advertised_ports() {
+    let port = three_free_ports();
+    let port_arg = port.to_string();
+    let (mut child, manifests) = start_sim(&[
+        "--scenario",
+        "generated",
+        "--users",
+        "450",
+        "--port",
+        &port_arg,
+    ])
+    .await;
+    let out = scan(&manifests).await;
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let integration = &doc["integrations"][0];
+    assert_eq!(
+        integration["org"]["instanceUrl"],
+        format!("http://127.0.0.1:{port}"),
+        "the instance URL is the advertised one"
+    );
+    let okta = integration["identityProviders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "okta")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert_eq!(okta["accounts"], 450, "three pages of 200: {okta}");
     child.kill().await.unwrap();
 }

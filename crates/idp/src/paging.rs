@@ -27,19 +27,25 @@ pub(crate) fn same_origin(provider: &'static str, start: &str, next: &str) -> Re
     let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
     match (origin(start), origin(next)) {
         (Some(a), Some(b)) if a == b => Ok(()),
-        _ => Err(IdpError::Protocol {
-            provider,
-            target: url::Url::parse(start)
-                .map(|u| redacted_target(&u))
-                .unwrap_or_default(),
-            detail: format!(
-                "the next-page link points to another host ({}); refusing to send the credential there",
-                url::Url::parse(next)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_string))
-                    .unwrap_or_else(|| "an unparsable URL".into())
-            ),
-        }),
+        (a, b) => {
+            // Scheme, host and port of both: a link differing only in its port (a proxy or
+            // port-forward that rewrites nothing) must not read as "another host".
+            let shown = |o: Option<url::Origin>| match o {
+                Some(o) if o.is_tuple() => o.ascii_serialization(),
+                _ => "an unparsable URL".to_string(),
+            };
+            Err(IdpError::Protocol {
+                provider,
+                target: url::Url::parse(start)
+                    .map(|u| redacted_target(&u))
+                    .unwrap_or_default(),
+                detail: format!(
+                    "the next-page link points to {}, not {} where paging started; refusing to send the credential there",
+                    shown(b),
+                    shown(a)
+                ),
+            })
+        }
     }
 }
 
@@ -178,7 +184,22 @@ mod tests {
             "https://b.okta.com/x",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("b.okta.com"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("points to https://b.okta.com, not https://a.okta.com where"),
+            "{err}"
+        );
+        let err = same_origin(
+            "Okta",
+            "http://127.0.0.1:7001/api/v1/users",
+            "http://127.0.0.1:41234/api/v1/users?after=1",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("points to http://127.0.0.1:41234, not http://127.0.0.1:7001 where"),
+            "{err}"
+        );
     }
 }
 

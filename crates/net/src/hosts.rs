@@ -62,6 +62,10 @@ pub enum HostPolicyError {
     PlainHttp { host: String },
     #[error("`{0}` is not a valid --allow-host pattern (expected host, *.domain, or host:port)")]
     BadPattern(String),
+    #[error(
+        "host `{host}` is not a Salesforce host (*.salesforce.com, *.force.com) nor allowed with --allow-host"
+    )]
+    NotSalesforce { host: String },
 }
 
 impl Default for HostPolicy {
@@ -100,6 +104,23 @@ impl HostPolicy {
             .collect()
     }
 
+    /// One warning per explicit pattern that allows a whole top-level domain (`*.com`,
+    /// `*.co.uk`): legal, since some setups need it, but almost certainly a mistake, because it
+    /// lets a namespace user send the operator, and its credentials, to nearly any host.
+    pub fn broad_pattern_warnings(&self) -> Vec<String> {
+        self.allowed
+            .iter()
+            .filter(|p| p.host.strip_prefix("*.").is_some_and(is_public_suffix_like))
+            .map(|p| {
+                format!(
+                    "--allow-host {} allows every host under .{}; idgap may then call (and send credentials to) any of them. Name the hosts, or a domain you control, instead",
+                    p.host,
+                    p.host.trim_start_matches("*.")
+                )
+            })
+            .collect()
+    }
+
     /// Parses `url` and checks it may be called.
     pub fn check(&self, url: &str) -> Result<Url, HostPolicyError> {
         let parsed = Url::parse(url).map_err(|_| HostPolicyError::InvalidUrl(short(url)))?;
@@ -123,7 +144,25 @@ impl HostPolicy {
         }
         Ok(parsed)
     }
+
+    /// Like [`HostPolicy::check`], but of the vendors only Salesforce's own domains pass: for a
+    /// URL a Salesforce server hands back (a token response's `instance_url`), which must not
+    /// send idgap, or a printed manifest, to another vendor's host. Explicit patterns pass.
+    pub fn check_salesforce(&self, url: &str) -> Result<Url, HostPolicyError> {
+        let parsed = self.check(url)?;
+        let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
+        let port = parsed.port_or_known_default();
+        let explicit = self.allowed.iter().any(|p| p.matches(&host, port));
+        if explicit || SALESFORCE_DOMAINS.iter().any(|d| host_matches(d, &host)) {
+            Ok(parsed)
+        } else {
+            Err(HostPolicyError::NotSalesforce { host })
+        }
+    }
 }
+
+/// The domains every Salesforce login, My Domain and instance host is under.
+const SALESFORCE_DOMAINS: [&str; 2] = ["*.salesforce.com", "*.force.com"];
 
 impl HostPattern {
     fn parse(raw: &str) -> Result<Self, HostPolicyError> {
@@ -157,6 +196,21 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     match pattern.strip_prefix("*.") {
         Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(&format!(".{suffix}")),
         None => pattern == host,
+    }
+}
+
+/// A bare top-level domain (`com`, `io`), or a country's second level (`co.uk`, `com.au`).
+fn is_public_suffix_like(suffix: &str) -> bool {
+    match suffix.split('.').collect::<Vec<_>>()[..] {
+        [_] => true,
+        [second, country] => {
+            country.len() == 2
+                && matches!(
+                    second,
+                    "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "ne" | "or" | "go"
+                )
+        }
+        _ => false,
     }
 }
 
@@ -200,6 +254,54 @@ mod tests {
         assert!(p.check("http://127.0.0.1:9090/x").is_err());
         assert!(p.check("https://idp.corp.example/x").is_ok());
         assert!(p.check("https://corp.example/x").is_err());
+    }
+
+    #[test]
+    fn salesforce_urls_stay_on_salesforce() {
+        let p = HostPolicy::vendors_only();
+        assert!(p.check_salesforce("https://acme.my.salesforce.com").is_ok());
+        assert!(
+            p.check_salesforce("https://acme--dev.sandbox.my.salesforce.com")
+                .is_ok()
+        );
+        assert!(
+            p.check_salesforce("https://acme.lightning.force.com")
+                .is_ok()
+        );
+        assert_eq!(
+            p.check_salesforce("https://acme.okta.com").unwrap_err(),
+            HostPolicyError::NotSalesforce {
+                host: "acme.okta.com".into()
+            }
+        );
+        assert!(
+            p.check_salesforce("https://salesforce.com.evil.example")
+                .is_err()
+        );
+        let p = p.allow(["127.0.0.1"]).unwrap();
+        assert!(p.check_salesforce("http://127.0.0.1:4000").is_ok());
+    }
+
+    #[test]
+    fn patterns_over_a_whole_top_level_domain_are_warned_about() {
+        let p = HostPolicy::vendors_only()
+            .allow([
+                "*.com",
+                "*.co.uk",
+                "*.corp.example",
+                "127.0.0.1",
+                "*.acme.com",
+            ])
+            .unwrap();
+        let warnings = p.broad_pattern_warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("--allow-host *.com allows every host under .com;"));
+        assert!(warnings[1].starts_with("--allow-host *.co.uk allows every host under .co.uk;"));
+        assert!(
+            HostPolicy::vendors_only()
+                .broad_pattern_warnings()
+                .is_empty()
+        );
     }
 
     #[test]

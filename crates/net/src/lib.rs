@@ -4,12 +4,15 @@
 //! [`HostPolicy`] first, redirects are never followed (so a redirect cannot leave the
 //! allow-list), each attempt has a timeout, and the caller's handler decides per response
 //! whether it is done, should retry, or failed. Retries back off with full jitter and honour
-//! the server's own wait hints.
+//! the server's own wait hints. Every body is read with a size limit ([`DEFAULT_BODY_LIMIT`]
+//! unless the source sets its own).
 
+mod body;
 mod hosts;
 mod retry;
 mod secret;
 
+pub use body::DEFAULT_BODY_LIMIT;
 pub use hosts::{HostPolicy, HostPolicyError};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secret::SecretString;
@@ -20,7 +23,7 @@ use std::time::Duration;
 
 pub use reqwest::{Client, Method, RequestBuilder, StatusCode, header::HeaderMap};
 
-/// A fully read HTTP response. Pages are bounded by the APIs' page sizes, so buffering is fine.
+/// A fully read HTTP response, never larger than the handle's body limit.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
     pub status: StatusCode,
@@ -90,6 +93,18 @@ pub enum NetError {
         wait: Duration,
         max: Duration,
     },
+    /// The body passed the source's limit. Not retried: a source that sent too much once will
+    /// again, and reading it is what the limit prevents.
+    #[error(
+        "{what}: {target} sent a response larger than the {limit} bytes idgap reads from this source{}; nothing from this sync was kept. A real page is far smaller: check that the URL points at the vendor's API",
+        declared.map(|n| format!(" (Content-Length {n})")).unwrap_or_default()
+    )]
+    BodyTooLarge {
+        what: String,
+        target: String,
+        limit: usize,
+        declared: Option<u64>,
+    },
 }
 
 /// A handle for one sync: shares the connection pool, counts this sync's requests.
@@ -99,6 +114,7 @@ pub struct Http {
     policy: Arc<HostPolicy>,
     retry: RetryPolicy,
     timeout: Duration,
+    body_limit: usize,
     requests: Arc<AtomicU64>,
 }
 
@@ -115,6 +131,7 @@ impl Http {
             policy: Arc::new(policy),
             retry,
             timeout,
+            body_limit: DEFAULT_BODY_LIMIT,
             requests: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -139,6 +156,19 @@ impl Http {
             retry,
             ..self.clone()
         }
+    }
+
+    /// The same handle with another ceiling for each response body, for a source whose real
+    /// answers can be larger than [`DEFAULT_BODY_LIMIT`].
+    pub fn with_body_limit(&self, body_limit: usize) -> Self {
+        Http {
+            body_limit,
+            ..self.clone()
+        }
+    }
+
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
     }
 
     pub fn requests(&self) -> u64 {
@@ -185,13 +215,21 @@ impl Http {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    match resp.bytes().await {
+                    match body::read_capped(resp, self.body_limit).await {
                         Ok(body) => Ok(HttpResponse {
                             status,
                             headers,
-                            body: body.to_vec(),
+                            body,
                         }),
-                        Err(e) => Err(describe(&e)),
+                        Err(body::BodyError::TooLarge { declared }) => {
+                            return Err(E::from(NetError::BodyTooLarge {
+                                what: what.to_string(),
+                                target,
+                                limit: self.body_limit,
+                                declared,
+                            }));
+                        }
+                        Err(body::BodyError::Transport(detail)) => Err(detail),
                     }
                 }
                 Err(e) => Err(describe(&e)),

@@ -160,7 +160,10 @@ pub(crate) async fn request_token(
         }
         other => other?,
     };
-    if let (Some(secret), Some(sig)) = (client_secret, token.signature.as_deref()) {
+    // Every flow that sends a client secret is answered with a `signature` keyed with it; a
+    // response without one is refused like a wrong one (fail closed), not taken unchecked.
+    if let Some(secret) = client_secret {
+        let sig = token.signature.as_deref().unwrap_or("");
         verify_signature(secret, &token.id, token.issued_at.as_deref().unwrap_or(""), sig).map_err(|()| {
             SyncError::Auth {
                 method,

@@ -61,6 +61,7 @@ impl SyncError {
             SyncError::Net(NetError::Transport { .. }) => "Unreachable",
             SyncError::Net(NetError::RetriesExhausted { .. }) => "SalesforceUnavailable",
             SyncError::Net(NetError::WaitTooLong { .. }) => "RateLimited",
+            SyncError::Net(NetError::BodyTooLarge { .. }) => "ResponseTooLarge",
             SyncError::NotSalesforce { .. } => "NotSalesforce",
             SyncError::ApiBudget { .. } => "ApiBudgetExhausted",
             SyncError::RequestLimitExceeded { .. } => "ApiLimitExceeded",

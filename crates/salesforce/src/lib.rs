@@ -104,6 +104,12 @@ pub const DEFAULT_ENFORCE_IP_RANGES_FIELD: &str = "enforceIpRangesEveryRequest";
 /// The OauthToken row cap per query (500 per page, 2,500 in all, since API v34.0).
 pub const DEFAULT_OAUTH_TOKEN_CAP: u32 = 2500;
 
+/// The body ceiling for one Metadata API `readMetadata` answer: 48 MiB. A `Profile` carries a
+/// field and object permission per field and object in the org, so ten of them (the most one
+/// call asks for) from a large org can reach tens of MB, far above a query page. UNCONFIRMED:
+/// no published maximum; the figure is an estimate with room to spare, kept configurable.
+pub const DEFAULT_METADATA_BODY_LIMIT: usize = 48 * 1024 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct SalesforceConfig {
     pub login: LoginHost,
@@ -119,6 +125,8 @@ pub struct SalesforceConfig {
     pub oauth_token_cap: u32,
     pub health_check_labels: HealthCheckLabels,
     pub enforce_ip_ranges_field: String,
+    /// Ceiling for one Metadata API answer (query pages use the `Http` handle's own limit).
+    pub metadata_body_limit: usize,
     /// Receives a refresh token Salesforce rotated to, as soon as the sync ends — also when
     /// it ends in an error, because the old token is dead either way.
     pub rotation: RotationSlot,
@@ -152,6 +160,7 @@ impl SalesforceConfig {
             oauth_token_cap: DEFAULT_OAUTH_TOKEN_CAP,
             health_check_labels: HealthCheckLabels::default(),
             enforce_ip_ranges_field: DEFAULT_ENFORCE_IP_RANGES_FIELD.into(),
+            metadata_body_limit: DEFAULT_METADATA_BODY_LIMIT,
             rotation: RotationSlot::default(),
         }
     }
@@ -238,6 +247,7 @@ async fn read(
         batch_size: config.batch_size.clamp(1, 2000),
         share: config.max_api_usage_share,
         budget: Budget::default(),
+        metadata_body_limit: config.metadata_body_limit,
     };
     let session = auth.session().await?;
     let instance_url = session.instance_url.clone();

@@ -88,6 +88,8 @@ pub(crate) struct Rest {
     pub batch_size: u32,
     pub share: f64,
     pub budget: Budget,
+    /// The body ceiling for Metadata API answers, which can be far larger than a query page.
+    pub metadata_body_limit: usize,
 }
 
 /// What is being read, for errors and logs.

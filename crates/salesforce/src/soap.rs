@@ -165,6 +165,7 @@ impl Rest {
         let mut unreadable = None;
         let result = self
             .http
+            .with_body_limit(self.metadata_body_limit)
             .request(
                 what,
                 Method::POST,

@@ -495,20 +495,11 @@ async fn a_non_salesforce_server_is_named_as_such() {
     }
 }
 
-#[tokio::test]
-async fn a_token_response_with_a_bad_signature_is_refused() {
+/// A token endpoint answering with `token` to a client-credentials sign-in.
+async fn sync_against_token_response(token: serde_json::Value) -> SyncError {
     let app = axum::Router::new().route(
         "/services/oauth2/token",
-        axum::routing::post(|| async {
-            axum::Json(serde_json::json!({
-                "access_token": "00Dxx!AQforged",
-                "signature": "bm90IHRoZSByaWdodCBzaWduYXR1cmU=",
-                "instance_url": "http://127.0.0.1:1",
-                "id": "https://login.salesforce.com/id/00Dxx0000001gEF/005xx000001Sv6e",
-                "token_type": "Bearer",
-                "issued_at": "1708058728442"
-            }))
-        }),
+        axum::routing::post(move || async move { axum::Json(token) }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -524,13 +515,45 @@ async fn a_token_response_with_a_bad_signature_is_refused() {
     );
     let err = sync(&http(), &cfg).await.unwrap_err();
     assert!(
-        matches!(&err, SyncError::Auth { error, .. } if error == "invalid_signature"),
-        "{err}"
-    );
-    assert_no_secret(&err, &["real-secret-abc", "00Dxx!AQforged"]);
-    assert!(
         !format!("{cfg:?}").contains("real-secret-abc"),
         "config Debug leaks the secret"
     );
     task.abort();
+    err
+}
+
+#[tokio::test]
+async fn a_token_response_with_a_bad_signature_is_refused() {
+    let err = sync_against_token_response(serde_json::json!({
+        "access_token": "00Dxx!AQforged",
+        "signature": "bm90IHRoZSByaWdodCBzaWduYXR1cmU=",
+        "instance_url": "http://127.0.0.1:1",
+        "id": "https://login.salesforce.com/id/00Dxx0000001gEF/005xx000001Sv6e",
+        "token_type": "Bearer",
+        "issued_at": "1708058728442"
+    }))
+    .await;
+    assert!(
+        matches!(&err, SyncError::Auth { error, .. } if error == "invalid_signature"),
+        "{err}"
+    );
+    assert_no_secret(&err, &["real-secret-abc", "00Dxx!AQforged"]);
+}
+
+/// The flow sent a client secret, so the answer must carry a signature: one without it is
+/// refused (fail closed), not accepted unchecked.
+#[tokio::test]
+async fn a_token_response_without_a_signature_is_refused() {
+    let err = sync_against_token_response(serde_json::json!({
+        "access_token": "00Dxx!AQforged",
+        "instance_url": "http://127.0.0.1:1",
+        "id": "https://login.salesforce.com/id/00Dxx0000001gEF/005xx000001Sv6e",
+        "token_type": "Bearer",
+        "issued_at": "1708058728442"
+    }))
+    .await;
+    assert!(
+        matches!(&err, SyncError::Auth { error, .. } if error == "invalid_signature"),
+        "{err}"
+    );
 }

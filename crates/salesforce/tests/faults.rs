@@ -181,3 +181,38 @@ async fn slow_responses_beyond_the_timeout() {
     assert_eq!(err.reason(), "Unreachable", "{err}");
     assert!(err.to_string().contains("timed out"), "{err}");
 }
+
+/// A page over the body limit (here a small one, so the test stays light) fails the sync at
+/// once with `ResponseTooLarge`, not after retries, and no snapshot is made.
+#[tokio::test]
+async fn an_oversized_page_fails_the_sync_without_retrying() {
+    let (sim, _) = users_org_sim().await;
+    let huge = format!("{{\"records\":[\"{}\"]}}", "x".repeat(300 * 1024));
+    sim.faults()
+        .push(FaultRule::new("FROM+User", status(200, None, Some(&huge))).times(50));
+    let http = http().with_body_limit(256 * 1024);
+    let err = sync(&http, &small_batches(&sim)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SyncError::Net(NetError::BodyTooLarge {
+                limit: 262144,
+                declared: Some(_),
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert_eq!(err.reason(), "ResponseTooLarge");
+    assert!(
+        err.to_string().starts_with("Salesforce query User: "),
+        "{err}"
+    );
+    let user_queries = sim
+        .request_log()
+        .entries()
+        .iter()
+        .filter(|e| e.path_and_query.ends_with("FROM+User"))
+        .count();
+    assert_eq!(user_queries, 1, "not retried");
+}

@@ -138,6 +138,12 @@ impl EntraSim {
         self.running.base_url()
     }
 
+    /// Links in answers (next pages) use `base_url` instead of the listening address, as
+    /// the vendor's links use its public host: for a simulator reached through a forwarder.
+    pub fn advertise(&self, base_url: &str) {
+        *self.shared.base_url.lock().unwrap() = base_url.to_string();
+    }
+
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
     }

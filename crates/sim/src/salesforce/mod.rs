@@ -95,6 +95,9 @@ pub struct SimOptions {
     pub hidden_fields: Vec<(String, String)>,
     /// When false, Metadata API calls get an `INSUFFICIENT_ACCESS` SOAP fault.
     pub metadata_api: bool,
+    /// The `instance_url` token responses carry instead of the simulator's own URL: a hostile
+    /// or broken token endpoint, for the clients' checks of that value.
+    pub instance_url: Option<String>,
 }
 
 impl Default for SimOptions {
@@ -115,6 +118,7 @@ impl Default for SimOptions {
             hidden_objects: Vec::new(),
             hidden_fields: Vec::new(),
             metadata_api: true,
+            instance_url: None,
         }
     }
 }
@@ -156,6 +160,11 @@ impl SimOptions {
 
     pub fn deny_metadata_api(mut self) -> Self {
         self.metadata_api = false;
+        self
+    }
+
+    pub fn instance_url(mut self, url: &str) -> Self {
+        self.instance_url = Some(url.to_string());
         self
     }
 
@@ -232,6 +241,16 @@ impl SalesforceSim {
     /// `http://127.0.0.1:PORT` — the login host and the instance URL alike.
     pub fn base_url(&self) -> String {
         self.running.base_url()
+    }
+
+    /// Token responses (`instance_url`, `id`) name `base_url` instead of the listening address,
+    /// as Salesforce names the org's public host: for a simulator reached through a forwarder.
+    pub fn advertise(&self, base_url: &str) {
+        *self
+            .shared
+            .advertised
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(base_url.to_string());
     }
 
     pub fn faults(&self) -> &Faults {

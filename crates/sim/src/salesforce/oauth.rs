@@ -59,7 +59,7 @@ fn grant(shared: &Shared, user: usize, scope: &str, refresh: Option<String>) -> 
         "access_token": access,
         "signature": signature(&shared.opts.client_secret, &id, &issued_at),
         "scope": scope,
-        "instance_url": base,
+        "instance_url": shared.opts.instance_url.as_deref().unwrap_or(&base),
         "id": id,
         "token_type": "Bearer",
         "issued_at": issued_at,
@@ -228,7 +228,7 @@ fn jwt_bearer(shared: &Shared, assertion: &str) -> Response {
         return oauth_error("invalid_client_id", "client identifier invalid");
     }
     let audiences = [
-        shared.base().to_string(),
+        shared.base(),
         "https://login.salesforce.com".to_string(),
         "https://test.salesforce.com".to_string(),
     ];

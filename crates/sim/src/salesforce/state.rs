@@ -111,6 +111,8 @@ pub(crate) struct Shared {
     pub org: OrgHandle,
     pub opts: SimOptions,
     pub base_url: OnceLock<String>,
+    /// The URL clients are given instead of `base_url` (a forwarder in front of the simulator).
+    pub advertised: Mutex<Option<String>>,
     auth: Mutex<AuthState>,
     cursors: Mutex<BTreeMap<u64, Arc<Cursor>>>,
     cursor_seq: AtomicU64,
@@ -143,6 +145,7 @@ impl Shared {
             limit: AtomicU64::new(opts.api_limit),
             opts,
             base_url: OnceLock::new(),
+            advertised: Mutex::new(None),
             auth: Mutex::new(auth),
             cursors: Mutex::new(BTreeMap::new()),
             cursor_seq: AtomicU64::new(0),
@@ -152,11 +155,13 @@ impl Shared {
         }
     }
 
-    pub fn base(&self) -> &str {
-        self.base_url
-            .get()
-            .map(String::as_str)
-            .unwrap_or("http://127.0.0.1")
+    /// The simulator's URL as clients know it: the advertised one, else where it listens.
+    pub fn base(&self) -> String {
+        let advertised = self.advertised.lock().unwrap_or_else(|p| p.into_inner());
+        advertised
+            .clone()
+            .or_else(|| self.base_url.get().cloned())
+            .unwrap_or_else(|| "http://127.0.0.1".to_string())
     }
 
     pub fn auth(&self) -> MutexGuard<'_, AuthState> {
