@@ -24,8 +24,13 @@ async fn a_missing_permission_is_printed_with_the_rule_it_skips() {
         o.integration_permissions.customize_application = false
     })
     .await;
+    // A rule that could not be evaluated makes the scan partial: exit 2 unless accepted.
     let out = f.scan(&[]).await;
-    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert_eq!(out.code, 2, "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("--allow-partial"), "{}", out.stderr);
+    let accepted = f.scan(&["--allow-partial"]).await;
+    assert_eq!(accepted.code, 0, "stderr: {}", accepted.stderr);
+    assert_eq!(accepted.stdout, out.stdout);
     assert!(
         out.stdout.contains(
             "Missing Salesforce permission: CustomizeApplication (needed by oauthGrants; rules skipped: connected-app-unknown-user)"
