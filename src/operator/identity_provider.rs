@@ -325,6 +325,7 @@ fn count_accounts(status: &mut IdentityProviderStatus, s: &DirectorySnapshot) {
     status.active_accounts = Some(count(|st| st == AccountStatus::Active));
     status.suspended_accounts = Some(count(|st| st == AccountStatus::Suspended));
     status.deprovisioned_accounts = Some(count(|st| st == AccountStatus::Deprovisioned));
+    status.unknown_state_accounts = Some(count(|st| st == AccountStatus::Unknown));
 }
 
 /// A changed directory makes its integrations sync again, and so does a first result for
