@@ -209,6 +209,8 @@ fn generate_directories(now: Timestamp) -> (DirectorySnapshot, DirectorySnapshot
         let account = IdpAccount {
             id: format!("00u{i}"),
             identifiers: vec![login.clone(), format!("first.last{i}@acme.com")],
+            other_ids: Vec::new(),
+            personal_addresses: Vec::new(),
             login,
             status,
             raw_status: if status == AccountStatus::Active {

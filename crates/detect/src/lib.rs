@@ -118,7 +118,11 @@ pub fn detect(
             .collect::<Vec<_>>()
             .join("; ");
         let norm = Normalizer::new(&policy.domain_aliases);
-        match IdentityIndex::build(trusted.iter().map(|t| t.2).collect(), &norm) {
+        match IdentityIndex::build(
+            trusted.iter().map(|t| t.2).collect(),
+            &norm,
+            policy.match_personal_addresses,
+        ) {
             Ok(index) => {
                 let suffixes = clean_suffixes(&policy.sandbox_username_suffixes);
                 let mut matcher = Matcher::new(&index, &norm, org.org.sandbox, &suffixes);

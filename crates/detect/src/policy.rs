@@ -25,6 +25,10 @@ pub struct Policy {
     pub domain_aliases: Vec<(String, String)>,
     /// Suffixes removed from Salesforce usernames before matching (e.g. `.uat`).
     pub sandbox_username_suffixes: Vec<String>,
+    /// Whether personal secondary addresses (Okta `secondEmail`, Graph `otherMails`) count
+    /// as identities. Off by default: such an address may be anyone's private mailbox, and
+    /// matching on it would hide a Salesforce user the directory does not know.
+    pub match_personal_addresses: bool,
     /// A directory that shrank by more than this share of its last good account count is
     /// not trusted (0.5 = lost more than half).
     pub idp_shrink_threshold: f64,
@@ -50,6 +54,7 @@ impl Default for Policy {
             exclusions: Vec::new(),
             domain_aliases: Vec::new(),
             sandbox_username_suffixes: Vec::new(),
+            match_personal_addresses: false,
             idp_shrink_threshold: 0.5,
             export_sections: strings(&["Data Export"]),
             export_actions: strings(&DEFAULT_EXPORT_ACTIONS),
