@@ -5,8 +5,9 @@
 //! ```no_run
 //! # async fn run(http: &idgap_net::Http) -> Result<(), idgap_salesforce::SyncError> {
 //! use idgap_salesforce::{LoginHost, SalesforceAuth, SalesforceConfig, sync};
+//! // Client credentials work only on the org's My Domain host.
 //! let config = SalesforceConfig::new(
-//!     LoginHost::Production,
+//!     LoginHost::MyDomain("https://acme.my.salesforce.com".into()),
 //!     SalesforceAuth::ClientCredentials { client_id: "3MVG…".into(), client_secret: "…".into() },
 //!     jiff::Timestamp::now() - jiff::SignedDuration::from_hours(168),
 //! );
@@ -38,7 +39,7 @@ use idgap_model::{ApiUsage, OrgSnapshot};
 use idgap_net::{Http, SecretString};
 use jiff::Timestamp;
 
-pub use error::SyncError;
+pub use error::{Refusal, SyncError};
 
 use crate::auth::Authenticator;
 use crate::collect::optional;
@@ -70,7 +71,8 @@ pub enum SalesforceAuth {
         username: String,
         private_key_pem: SecretString,
     },
-    /// Server-to-server with a run-as user configured on the app.
+    /// Server-to-server with a run-as user configured on the app. Salesforce accepts it only
+    /// on the org's My Domain host ([`LoginHost::MyDomain`]).
     ClientCredentials {
         client_id: String,
         client_secret: SecretString,
@@ -117,6 +119,9 @@ pub struct SalesforceConfig {
     pub oauth_token_cap: u32,
     pub health_check_labels: HealthCheckLabels,
     pub enforce_ip_ranges_field: String,
+    /// The JWT bearer `aud` to use instead of the documented default and its My Domain
+    /// fallback (e.g. an Experience Cloud site URL).
+    pub jwt_audience: Option<String>,
     /// Receives a refresh token Salesforce rotated to, as soon as the sync ends — also when
     /// it ends in an error, because the old token is dead either way.
     pub rotation: RotationSlot,
@@ -150,6 +155,7 @@ impl SalesforceConfig {
             oauth_token_cap: DEFAULT_OAUTH_TOKEN_CAP,
             health_check_labels: HealthCheckLabels::default(),
             enforce_ip_ranges_field: DEFAULT_ENFORCE_IP_RANGES_FIELD.into(),
+            jwt_audience: None,
             rotation: RotationSlot::default(),
         }
     }
