@@ -166,6 +166,7 @@ mod tests {
                 limit: 1000,
             },
             gaps: vec![],
+            skipped_records: vec![],
             read_at: t,
         };
         let inv = inventory(

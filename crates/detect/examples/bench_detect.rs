@@ -186,6 +186,7 @@ fn generate_org(now: Timestamp) -> OrgSnapshot {
         export_jobs: vec![],
         api_usage: ApiUsage::default(),
         gaps: vec![],
+        skipped_records: vec![],
         read_at: now,
     }
 }

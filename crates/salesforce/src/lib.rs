@@ -218,18 +218,19 @@ async fn read(
     };
     let session = auth.session().await?;
     let instance_url = session.instance_url.clone();
+    let skipped = collect::Skipped::default();
 
     let (org, profiles) = futures::try_join!(
         collect::org_info(&rest, &instance_url),
         collect::profiles(&rest),
     )?;
     let (users, (assignments, groups), oauth, session_settings, audit, exports) = futures::try_join!(
-        collect::users(&rest),
+        collect::users(&rest, &skipped),
         collect::assignments(&rest),
         async {
             optional(
                 "oauthGrants",
-                collect::oauth_grants(&rest, config.oauth_token_cap).await,
+                collect::oauth_grants(&rest, config.oauth_token_cap, &skipped).await,
             )
         },
         collect::session_settings(&rest, &profiles, config),
@@ -274,6 +275,7 @@ async fn read(
                 limit,
             },
             gaps,
+            skipped_records: skipped.records(),
             read_at,
         },
         rotated_refresh_token: auth.rotated_refresh_token(),

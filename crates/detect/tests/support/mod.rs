@@ -48,6 +48,7 @@ pub fn org() -> OrgSnapshot {
         export_jobs: vec![],
         api_usage: ApiUsage::default(),
         gaps: vec![],
+        skipped_records: vec![],
         read_at: now(),
     }
 }

@@ -125,7 +125,8 @@ pub struct Assignment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OauthToken {
     pub app_name: String,
-    pub user: UserRef,
+    /// `None` serves `"UserId": null`; the field reference lists it as nillable.
+    pub user: Option<UserRef>,
     pub created: Timestamp,
     pub last_used: Option<Timestamp>,
     pub use_count: u64,
@@ -391,7 +392,7 @@ impl OrgData {
     ) {
         self.oauth_tokens.push(OauthToken {
             app_name: app_name.to_string(),
-            user,
+            user: Some(user),
             created,
             last_used,
             use_count,

@@ -346,7 +346,7 @@ pub(crate) fn parent(org: &OrgData, obj: Obj, idx: usize, rel: &str) -> Option<u
         (Obj::PermissionSetAssignment, "Assignee") => Some(assignment_row(org, idx).0),
         (Obj::PermissionSetAssignment, "PermissionSet") => Some(assignment_row(org, idx).1),
         (Obj::PermissionSetAssignment, "PermissionSetGroup") => assignment_row(org, idx).2,
-        (Obj::OauthToken, "User") => Some(org.oauth_tokens[idx].user.0),
+        (Obj::OauthToken, "User") => org.oauth_tokens[idx].user.map(|u| u.0),
         (Obj::SetupAuditTrail, "CreatedBy") => org.audit_trail[idx].created_by.map(|u| u.0),
         (Obj::CronTrigger, "CronJobDetail") => Some(idx),
         (Obj::CronTrigger, "CreatedBy") => Some(org.cron_jobs[idx].created_by.0),
@@ -427,7 +427,7 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
             let t = &org.oauth_tokens[idx];
             match field {
                 "AppName" => Val::Str(t.app_name.clone()),
-                "UserId" => id_of(Obj::User, org, Some(t.user.0)),
+                "UserId" => id_of(Obj::User, org, t.user.map(|u| u.0)),
                 "CreatedDate" => Val::Time(t.created),
                 "LastUsedDate" => Val::opt_time(t.last_used),
                 "UseCount" => Val::Int(t.use_count as i64),
