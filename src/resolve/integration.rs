@@ -303,6 +303,28 @@ fn policy(spec: &SalesforceIntegrationSpec) -> Result<Policy, ResolveError> {
     if let Some(m) = rules.match_personal_addresses {
         policy.match_personal_addresses = m;
     }
+    if let Some(m) = &rules.export_matchers {
+        let lists = [
+            (&m.sections, &mut policy.export_sections, "sections"),
+            (&m.actions, &mut policy.export_actions, "actions"),
+            (
+                &m.display_contains,
+                &mut policy.export_display_contains,
+                "displayContains",
+            ),
+        ];
+        for (given, target, name) in lists {
+            if let Some(v) = given {
+                if v.iter().any(|s| s.trim().is_empty()) {
+                    return Err(ResolveError::invalid(
+                        format!("spec.rules.exportMatchers.{name}"),
+                        "contains an empty entry, which would match every row",
+                    ));
+                }
+                *target = v.clone();
+            }
+        }
+    }
     policy.exclusions = spec
         .exclusions
         .iter()

@@ -343,3 +343,18 @@ fn jwt_audience_and_personal_addresses_reach_the_config_and_policy() {
     assert_eq!(plan.salesforce.jwt_audience, None);
     assert!(!plan.policy.match_personal_addresses);
 }
+
+#[test]
+fn export_matchers_replace_their_defaults_one_list_at_a_time() {
+    let yaml =
+        format!("{BASE}  rules:\n    exportMatchers:\n      actions: [orgExportRequested]\n");
+    let plan = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap();
+    assert_eq!(plan.policy.export_actions, ["orgExportRequested"]);
+    assert_eq!(
+        plan.policy.export_sections,
+        idgap_detect::DEFAULT_EXPORT_SECTIONS
+    );
+    let yaml = format!("{BASE}  rules:\n    exportMatchers:\n      displayContains: [\"\"]\n");
+    let err = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap_err();
+    assert_eq!(err.field(), "spec.rules.exportMatchers.displayContains");
+}

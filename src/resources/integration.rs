@@ -194,6 +194,31 @@ pub struct RulesSpec {
     /// identities. Default false: such an address may be anyone's private mailbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_personal_addresses: Option<bool>,
+    /// Which setup-audit-trail rows are data exports (docs/rules.md). Each list replaces its
+    /// default when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_matchers: Option<ExportMatchersSpec>,
+}
+
+/// Salesforce does not publish the audit trail's export `Action` tokens, so they are
+/// configurable; a row is an export when its Action is listed, or when its Section contains
+/// a listed section and its Display a listed word.
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportMatchersSpec {
+    /// Default `Data Management`, `Data Export`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    pub sections: Option<Vec<String>>,
+    /// Default `dataExport`, `queueDataExport`, `scheduledDataExport`, `weeklyExport`
+    /// (UNCONFIRMED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    pub actions: Option<Vec<String>>,
+    /// Default `export`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    pub display_contains: Option<Vec<String>>,
 }
 
 #[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,7 +20,9 @@ use serde::Serialize;
 
 pub use exclusions::glob_match;
 pub use naming::finding_name;
-pub use policy::{DEFAULT_EXCLUDED_PROFILES, DEFAULT_EXPORT_ACTIONS, Exclusion, Policy};
+pub use policy::{
+    DEFAULT_EXCLUDED_PROFILES, DEFAULT_EXPORT_ACTIONS, DEFAULT_EXPORT_SECTIONS, Exclusion, Policy,
+};
 
 use index::{IdentityIndex, Matcher};
 use normalize::{Normalizer, clean_suffixes};

@@ -32,13 +32,14 @@ pub struct Policy {
     /// A directory that shrank by more than this share of its last good account count is
     /// not trusted (0.5 = lost more than half).
     pub idp_shrink_threshold: f64,
-    /// Audit `Section` values meaning a data export (case-insensitive substring).
+    /// Audit `Section` values under which export requests are filed (case-insensitive
+    /// substring); a row there is an export when its `Display` has an export word.
     pub export_sections: Vec<String>,
-    /// Audit `Action` tokens meaning a data export (case-insensitive equality). The real
-    /// tokens are not documented by Salesforce: the defaults are assumptions.
+    /// Audit `Action` tokens meaning a data export in any section (case-insensitive
+    /// equality). Salesforce does not publish them: the defaults are UNCONFIRMED.
     pub export_actions: Vec<String>,
-    /// Words in the audit `Display` text that mean an export, counted only when the
-    /// `Section` also contains "Export".
+    /// Words in the audit `Display` text that mean an export, counted only in an
+    /// `export_sections` section.
     pub export_display_contains: Vec<String>,
 }
 
@@ -56,7 +57,7 @@ impl Default for Policy {
             sandbox_username_suffixes: Vec::new(),
             match_personal_addresses: false,
             idp_shrink_threshold: 0.5,
-            export_sections: strings(&["Data Export"]),
+            export_sections: strings(&DEFAULT_EXPORT_SECTIONS),
             export_actions: strings(&DEFAULT_EXPORT_ACTIONS),
             export_display_contains: strings(&["export"]),
         }
@@ -70,6 +71,10 @@ pub const DEFAULT_EXCLUDED_PROFILES: [&str; 4] = [
     "Chatter Free User",
     "Automated Process",
 ];
+
+/// "Data Management" is where the audit trail files data-export requests (Salesforce's
+/// "Monitor Setup Changes" help page); "Data Export" is an UNCONFIRMED older name, kept.
+pub const DEFAULT_EXPORT_SECTIONS: [&str; 2] = ["Data Management", "Data Export"];
 
 /// UNCONFIRMED audit `Action` tokens for data exports; configurable for that reason.
 pub const DEFAULT_EXPORT_ACTIONS: [&str; 4] = [
