@@ -15,7 +15,9 @@ mod rules;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use idgap_model::{DirectorySnapshot, Finding, OrgSnapshot, ProviderKind, RuleId, Timestamp};
+use idgap_model::{
+    DirectorySnapshot, Finding, OrgSnapshot, ProviderKind, RuleId, SessionSettingsSource, Timestamp,
+};
 use serde::Serialize;
 
 pub use exclusions::glob_match;
@@ -261,6 +263,16 @@ impl Plan {
             &[RuleId::SessionIpNotEnforced],
             &mut plan,
         );
+        if let Some(s) = &org.session_settings
+            && s.source == SessionSettingsSource::HealthCheck
+            && s.enforce_ip_ranges_every_request
+            && !s.lock_sessions_to_ip
+        {
+            plan.block(
+                RuleId::SessionIpNotEnforced,
+                "Health Check says login IP ranges are enforced on every request, but it does not list which profiles have ranges, and without ranges the setting restricts nothing; grant Modify Metadata so profiles can be read".to_string(),
+            );
+        }
         if org.has("sessionSettings") && org.session_settings.is_none() {
             plan.block(
                 RuleId::SessionIpNotEnforced,

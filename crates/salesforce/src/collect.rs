@@ -598,7 +598,25 @@ fn full_name(profile: &str) -> String {
     STANDARD_PROFILE_FULL_NAMES
         .iter()
         .find(|(label, _)| *label == profile)
-        .map_or_else(|| profile.to_string(), |(_, f)| (*f).to_string())
+        .map_or_else(|| metadata_encode(profile), |(_, f)| (*f).to_string())
+}
+
+/// Metadata API names of custom profiles are percent-encoded: every character but ASCII
+/// letters, digits, space, `-` and `_` as UTF-8 `%XX` (`Custom: Sales` → `Custom%3A Sales`).
+/// The exact unencoded set is UNCONFIRMED (forcedotcom/cli#2869 shows an encoded name).
+fn metadata_encode(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_') {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
 }
 
 fn truthy(v: &str) -> Option<bool> {

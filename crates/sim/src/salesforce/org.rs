@@ -216,6 +216,25 @@ impl Default for OrgData {
     }
 }
 
+/// A custom profile's Metadata API `fullName`: its name with every character but ASCII
+/// letters, digits, space, `-` and `_` percent-encoded as UTF-8 (`Custom: Sales` →
+/// `Custom%3A Sales`). The exact set Salesforce leaves unencoded is UNCONFIRMED
+/// (forcedotcom/cli#2869 shows the encoded form of a name with every special character).
+fn metadata_full_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_') {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 impl OrgData {
     /// An empty production org (`Acme`, instance `NA224`). Add records with the `add_*`
     /// methods; each returns the handle to relate other records to it.
@@ -269,12 +288,11 @@ impl OrgData {
 
     pub fn add_profile(&mut self, name: &str) -> ProfileRef {
         let full_name = match name {
-            "System Administrator" => "Admin",
-            "Standard User" => "Standard",
-            "Read Only" => "ReadOnly",
-            other => other,
-        }
-        .to_string();
+            "System Administrator" => "Admin".to_string(),
+            "Standard User" => "Standard".to_string(),
+            "Read Only" => "ReadOnly".to_string(),
+            other => metadata_full_name(other),
+        };
         self.profiles.push(Profile {
             name: name.to_string(),
             full_name,
