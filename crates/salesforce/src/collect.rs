@@ -245,6 +245,13 @@ struct AssignedSet {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct AssignmentRow {
     assignee_id: String,
+    /// False for a session-activated permission set that is not active (v52.0+).
+    #[serde(default)]
+    is_active: Option<bool>,
+    /// True when a user access policy revoked the assignment; the field exists only in
+    /// orgs with user access policies.
+    #[serde(default)]
+    is_revoked: Option<bool>,
     #[serde(default)]
     permission_set_group_id: Option<String>,
     #[serde(default)]
@@ -266,11 +273,25 @@ struct GroupRow {
 pub(crate) async fn assignments(
     rest: &Rest,
 ) -> Result<(Vec<AssignmentRow>, HashMap<String, String>), SyncError> {
+    let query = |revoked: &str| {
+        format!(
+            "SELECT AssigneeId, IsActive{revoked}, PermissionSetId, PermissionSetGroupId, PermissionSet.Name, PermissionSet.Label, PermissionSet.IsOwnedByProfile, PermissionSet.PermissionsModifyAllData, PermissionSet.PermissionsViewAllData FROM PermissionSetAssignment WHERE PermissionSet.PermissionsModifyAllData = true OR PermissionSet.PermissionsViewAllData = true"
+        )
+    };
+    let target = data("PermissionSetAssignment");
     let (rows, groups) = futures::join!(
-        rest.query::<AssignmentRow>(
-            data("PermissionSetAssignment"),
-            "SELECT AssigneeId, PermissionSetId, PermissionSetGroupId, PermissionSet.Name, PermissionSet.Label, PermissionSet.IsOwnedByProfile, PermissionSet.PermissionsModifyAllData, PermissionSet.PermissionsViewAllData FROM PermissionSetAssignment WHERE PermissionSet.PermissionsModifyAllData = true OR PermissionSet.PermissionsViewAllData = true",
-        ),
+        async {
+            match rest
+                .query::<AssignmentRow>(target, &query(", IsRevoked"))
+                .await
+            {
+                // Without user access policies there is no IsRevoked, and nothing is revoked.
+                Err(SyncError::Query { code, .. }) if code == "INVALID_FIELD" => {
+                    rest.query::<AssignmentRow>(target, &query("")).await
+                }
+                other => other,
+            }
+        },
         rest.query::<GroupRow>(
             data("PermissionSetGroup"),
             "SELECT Id, DeveloperName, MasterLabel FROM PermissionSetGroup",
@@ -330,6 +351,10 @@ pub(crate) fn effective_permissions(
         }
     }
     for a in assignments {
+        // A revoked assignment, or a session-activated set not active now, grants nothing.
+        if a.is_revoked == Some(true) || a.is_active == Some(false) {
+            continue;
+        }
         let Some(ps) = &a.permission_set else {
             continue;
         };

@@ -119,6 +119,10 @@ pub enum AssignmentTarget {
 pub struct Assignment {
     pub user: UserRef,
     pub target: AssignmentTarget,
+    /// `IsActive`: false for a session-activated permission set not active now.
+    pub active: bool,
+    /// `IsRevoked`: a user access policy revoked the assignment.
+    pub revoked: bool,
 }
 
 /// One `OauthToken` row (a user's approval of a connected app). Its `Id` is always null.
@@ -390,6 +394,8 @@ impl OrgData {
         self.assignments.push(Assignment {
             user,
             target: AssignmentTarget::PermissionSet(set),
+            active: true,
+            revoked: false,
         });
     }
 
@@ -397,6 +403,8 @@ impl OrgData {
         self.assignments.push(Assignment {
             user,
             target: AssignmentTarget::Group(group),
+            active: true,
+            revoked: false,
         });
     }
 

@@ -148,6 +148,7 @@ impl Obj {
                 "PermissionSetId",
                 "PermissionSetGroupId",
                 "IsActive",
+                "IsRevoked",
                 "ExpirationDate",
             ],
             Obj::OauthToken => &[
@@ -419,7 +420,8 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
                 "AssigneeId" => id_of(Obj::User, org, Some(user)),
                 "PermissionSetId" => id_of(Obj::PermissionSet, org, Some(ps)),
                 "PermissionSetGroupId" => id_of(Obj::PermissionSetGroup, org, group),
-                "IsActive" => Val::Bool(true),
+                "IsActive" => Val::Bool(org.assignments.get(idx).is_none_or(|a| a.active)),
+                "IsRevoked" => Val::Bool(org.assignments.get(idx).is_some_and(|a| a.revoked)),
                 _ => Val::Null,
             }
         }
