@@ -744,12 +744,16 @@ async fn the_api_server_accepts_good_manifests_and_applies_defaults() {
             }),
         ),
         (
-            "clientCredentials with a My Domain loginUrl, jwt audience",
+            "clientCredentials with a My Domain loginUrl, the new rules fields",
             sfi(|s| {
                 s.as_object_mut().unwrap().remove("environment");
                 s["loginUrl"] = json!("https://acme.my.salesforce.com");
                 s["auth"] = json!({ "clientCredentials": { "clientId": secret_ref("sf", "id"), "clientSecret": secret_ref("sf", "secret") } });
-                s["rules"] = json!({ "matchPersonalAddresses": true });
+                s["rules"] = json!({
+                    "matchPersonalAddresses": true,
+                    "exportMatchers": { "sections": ["Data Management"], "actions": ["dataExport"] },
+                    "healthCheckLabels": { "enforceIpRanges": "Enforce login IP ranges on every request" }
+                });
             }),
         ),
         ("okta idp", idp(|_| {})),

@@ -162,6 +162,14 @@ pub fn resolve_integration(
     if let Some(pct) = spec.max_api_usage_percent {
         salesforce.max_api_usage_share = f64::from(pct) / 100.0;
     }
+    if let Some(l) = &spec.rules.health_check_labels {
+        if let Some(v) = &l.lock_sessions_to_ip {
+            salesforce.health_check_labels.lock_sessions_to_ip = v.trim().to_string();
+        }
+        if let Some(v) = &l.enforce_ip_ranges {
+            salesforce.health_check_labels.enforce_ip_ranges = v.trim().to_string();
+        }
+    }
     salesforce.jwt_audience = spec
         .auth
         .jwt_bearer

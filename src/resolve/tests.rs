@@ -358,3 +358,20 @@ fn export_matchers_replace_their_defaults_one_list_at_a_time() {
     let err = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap_err();
     assert_eq!(err.field(), "spec.rules.exportMatchers.displayContains");
 }
+
+#[test]
+fn health_check_labels_replace_the_unconfirmed_defaults() {
+    let yaml = format!(
+        "{BASE}  rules:\n    healthCheckLabels:\n      enforceIpRanges: \" Enforce IP ranges on every request \"\n"
+    );
+    let plan = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap();
+    let labels = &plan.salesforce.health_check_labels;
+    assert_eq!(
+        labels.enforce_ip_ranges,
+        "Enforce IP ranges on every request"
+    );
+    assert_eq!(
+        labels.lock_sessions_to_ip,
+        idgap_salesforce::HealthCheckLabels::default().lock_sessions_to_ip
+    );
+}

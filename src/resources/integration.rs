@@ -198,6 +198,23 @@ pub struct RulesSpec {
     /// default when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export_matchers: Option<ExportMatchersSpec>,
+    /// The Health Check (`SecurityHealthCheckRisks`) `Setting` labels read when the Metadata
+    /// API is refused. Salesforce's wording is UNCONFIRMED; set the org's own wording here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_labels: Option<HealthCheckLabelsSpec>,
+}
+
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheckLabelsSpec {
+    /// Default `Lock sessions to the IP address from which they originated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub lock_sessions_to_ip: Option<String>,
+    /// Default `Enforce login IP ranges on every request`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub enforce_ip_ranges: Option<String>,
 }
 
 /// Salesforce does not publish the audit trail's export `Action` tokens, so they are

@@ -16,10 +16,10 @@ pub use identity_provider::{
 };
 pub use integration::{
     CLIENT_CREDENTIALS_NEED_MY_DOMAIN, ClientCredentialsSpec, DomainAlias, Environment,
-    ExclusionSpec, ExportMatchersSpec, FindingsSpec, IdentityProviderRef, JwtBearerSpec, OrgStatus,
-    RefreshTokenSpec, RuleName, RulesSpec, SalesforceAuthSpec, SalesforceIntegration,
-    SalesforceIntegrationSpec, SalesforceIntegrationStatus, SeverityName, SeverityOverride,
-    SkippedRuleStatus, StatusApiUsage, StatusInventory, StatusSummary,
+    ExclusionSpec, ExportMatchersSpec, FindingsSpec, HealthCheckLabelsSpec, IdentityProviderRef,
+    JwtBearerSpec, OrgStatus, RefreshTokenSpec, RuleName, RulesSpec, SalesforceAuthSpec,
+    SalesforceIntegration, SalesforceIntegrationSpec, SalesforceIntegrationStatus, SeverityName,
+    SeverityOverride, SkippedRuleStatus, StatusApiUsage, StatusInventory, StatusSummary,
 };
 
 pub const GROUP: &str = "idgap.io";

@@ -771,7 +771,7 @@ async fn from_health_check(
     for label in [&labels.lock_sessions_to_ip, &labels.enforce_ip_ranges] {
         let Some(row) = find(label) else {
             return Ok(Err(format!(
-                "no Health Check row is labelled '{label}' (set healthCheckLabels to the org's wording)"
+                "no Health Check row is labelled '{label}' (set spec.rules.healthCheckLabels to the org's wording)"
             )));
         };
         let value = row
