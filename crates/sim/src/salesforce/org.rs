@@ -224,6 +224,8 @@ impl Default for OrgData {
 /// letters, digits, space, `-` and `_` percent-encoded as UTF-8 (`Custom: Sales` →
 /// `Custom%3A Sales`). The exact set Salesforce leaves unencoded is UNCONFIRMED
 /// (forcedotcom/cli#2869 shows the encoded form of a name with every special character).
+/// Kept apart from the client's encoder on purpose: one shared function would let a wrong
+/// encoding pass every test.
 fn metadata_full_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
