@@ -37,3 +37,33 @@ async fn an_oauth_token_without_a_user_is_skipped_and_counted() {
         }]
     );
 }
+
+/// The same for a frozen `UserLogin` row with `"UserId": null`: the other users' frozen
+/// state is still read.
+#[tokio::test]
+async fn a_frozen_login_without_a_user_is_skipped_and_counted() {
+    let now = Timestamp::now();
+    let (mut org, s) = scenario(now);
+    org.frozen_logins_without_user = 2;
+    let frozen_id = org.user_id(s.frozen);
+    let sim = start(org, SimOptions::default()).await;
+    let snap = sync(&http(), &refresh_config(&sim, now))
+        .await
+        .unwrap()
+        .snapshot;
+    let frozen: Vec<&str> = snap
+        .users
+        .iter()
+        .filter(|u| u.is_frozen)
+        .map(|u| u.id.as_str())
+        .collect();
+    assert_eq!(frozen, [frozen_id.as_str()]);
+    assert_eq!(
+        snap.skipped_records,
+        vec![SkippedRecords {
+            object: "UserLogin".into(),
+            field: "UserId".into(),
+            count: 2
+        }]
+    );
+}

@@ -209,6 +209,9 @@ pub struct OrgData {
     pub health_check_risks: Vec<HealthCheckRisk>,
     /// The user the simulator's tokens act as (refresh-token and client-credentials flows).
     pub integration_user: Option<UserRef>,
+    /// Extra frozen `UserLogin` rows whose `UserId` is null (the field reference lists it as
+    /// nillable), after one row per user.
+    pub frozen_logins_without_user: usize,
 }
 
 /// The instance "pod" characters used inside generated ids.
@@ -263,6 +266,7 @@ impl OrgData {
             security: SecuritySettings::default(),
             health_check_risks: Vec::new(),
             integration_user: None,
+            frozen_logins_without_user: 0,
         }
     }
 

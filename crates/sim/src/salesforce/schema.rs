@@ -238,7 +238,8 @@ impl Obj {
     pub(crate) fn len(self, org: &OrgData) -> usize {
         match self {
             Obj::Organization => 1,
-            Obj::User | Obj::UserLogin => org.users.len(),
+            Obj::User => org.users.len(),
+            Obj::UserLogin => org.users.len() + org.frozen_logins_without_user,
             Obj::Profile => org.profiles.len(),
             Obj::UserRole => org.roles.len(),
             Obj::PermissionSet => {
@@ -335,7 +336,7 @@ pub(crate) fn parent(org: &OrgData, obj: Obj, idx: usize, rel: &str) -> Option<u
     match (obj, rel) {
         (Obj::User, "Profile") => Some(org.users[idx].profile.0),
         (Obj::User, "UserRole") => org.users[idx].role.map(|r| r.0),
-        (Obj::UserLogin, "User") => Some(idx),
+        (Obj::UserLogin, "User") => (idx < org.users.len()).then_some(idx),
         (Obj::PermissionSet, "Profile") => match ps_row(org, idx) {
             PsRow::ProfileOwned(p) => Some(p),
             _ => None,
@@ -399,8 +400,8 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
             _ => Val::Null,
         },
         Obj::UserLogin => match field {
-            "UserId" => id_of(Obj::User, org, Some(idx)),
-            "IsFrozen" => Val::Bool(org.users[idx].frozen),
+            "UserId" => id_of(Obj::User, org, (idx < org.users.len()).then_some(idx)),
+            "IsFrozen" => Val::Bool(org.users.get(idx).is_none_or(|u| u.frozen)),
             "IsPasswordLocked" => Val::Bool(false),
             _ => Val::Null,
         },
