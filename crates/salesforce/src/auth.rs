@@ -407,8 +407,10 @@ impl Authenticator {
             } => {
                 let key = self.key.as_ref().expect("parsed in Authenticator::new");
                 let mut audiences = self.audiences.iter().peekable();
+                let mut tried = Vec::new();
                 loop {
                     let audience = audiences.next().expect("at least one audience");
+                    tried.push(audience.as_str());
                     let assertion =
                         SecretString::new(jwt_assertion(key, client_id, username, audience));
                     let form = [
@@ -434,11 +436,11 @@ impl Authenticator {
                             description,
                             action,
                             refusal,
-                        }) if self.audiences.len() > 1 => {
+                        }) if tried.len() > 1 => {
                             break Err(SyncError::Auth {
                                 action: format!(
                                     "Tried the JWT audiences {} in turn; set jwtBearer.audience if the org expects another. {action}",
-                                    self.audiences.join(" and ")
+                                    tried.join(" and ")
                                 ),
                                 method,
                                 error,
@@ -611,6 +613,44 @@ mod robustness {
                 let _ = auth_action("refresh-token", &e.error, &e.error_description);
             }
         }
+    }
+
+    #[test]
+    fn jwt_audiences_are_the_documented_one_then_the_my_domain() {
+        let my = |u: &str| LoginHost::MyDomain(u.into());
+        let both = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+        assert_eq!(
+            jwt_audiences(&LoginHost::Production, None),
+            ["https://login.salesforce.com"]
+        );
+        assert_eq!(
+            jwt_audiences(&LoginHost::Sandbox, None),
+            ["https://test.salesforce.com"]
+        );
+        assert_eq!(
+            jwt_audiences(&my("https://acme.my.salesforce.com/"), None),
+            both(
+                "https://login.salesforce.com",
+                "https://acme.my.salesforce.com"
+            )
+        );
+        for sandbox in [
+            "https://acme--uat.sandbox.my.salesforce.com",
+            "https://acme--uat.my.salesforce.com",
+        ] {
+            assert_eq!(
+                jwt_audiences(&my(sandbox), None),
+                both("https://test.salesforce.com", sandbox),
+                "{sandbox}"
+            );
+        }
+        assert_eq!(
+            jwt_audiences(
+                &my("https://acme.my.salesforce.com"),
+                Some(" https://acme.my.site.com/ ")
+            ),
+            ["https://acme.my.site.com"]
+        );
     }
 
     #[test]
