@@ -369,6 +369,32 @@ fn bad_manifests() -> Vec<Bad> {
             ],
         },
         Bad {
+            case: "clientCredentials without loginUrl",
+            object: sfi(|s| {
+                s["auth"] = json!({ "clientCredentials": { "clientId": secret_ref("sf", "id"), "clientSecret": secret_ref("sf", "secret") } });
+            }),
+            expect: &[
+                "spec.loginUrl",
+                "auth.clientCredentials needs loginUrl set to the org's My Domain URL",
+            ],
+        },
+        Bad {
+            case: "clientCredentials with loginUrl login.salesforce.com",
+            object: sfi(|s| {
+                s.as_object_mut().unwrap().remove("environment");
+                s["loginUrl"] = json!("https://login.salesforce.com/");
+                s["auth"] = json!({ "clientCredentials": { "clientId": secret_ref("sf", "id"), "clientSecret": secret_ref("sf", "secret") } });
+            }),
+            expect: &["spec.loginUrl", "my.salesforce.com"],
+        },
+        Bad {
+            case: "jwtBearer audience not https",
+            object: sfi(|s| {
+                s["auth"] = json!({ "jwtBearer": { "clientId": secret_ref("sf", "client_id"), "username": "integration@acme.example", "privateKey": secret_ref("sf", "tls.key"), "audience": "login.salesforce.com" } });
+            }),
+            expect: &["spec.auth.jwtBearer.audience", "should match"],
+        },
+        Bad {
             case: "environment not an enum value",
             object: sfi(|s| s["environment"] = json!("staging")),
             expect: &["spec.environment", "Unsupported value", "\"production\""],
@@ -752,6 +778,19 @@ async fn the_api_server_accepts_good_manifests_and_applies_defaults() {
                 s.as_object_mut().unwrap().remove("environment");
                 s["loginUrl"] = json!("https://acme.my.salesforce.com");
                 s["auth"] = json!({ "jwtBearer": { "clientId": secret_ref("sf", "client_id"), "username": "integration@acme.example", "privateKey": secret_ref("sf", "tls.key") } });
+            }),
+        ),
+        (
+            "clientCredentials with a My Domain loginUrl, the new rules fields",
+            sfi(|s| {
+                s.as_object_mut().unwrap().remove("environment");
+                s["loginUrl"] = json!("https://acme.my.salesforce.com");
+                s["auth"] = json!({ "clientCredentials": { "clientId": secret_ref("sf", "id"), "clientSecret": secret_ref("sf", "secret") } });
+                s["rules"] = json!({
+                    "matchPersonalAddresses": true,
+                    "exportMatchers": { "sections": ["Data Management"], "actions": ["dataExport"] },
+                    "healthCheckLabels": { "enforceIpRanges": "Enforce login IP ranges on every request" }
+                });
             }),
         ),
         ("okta idp", idp(|_| {})),

@@ -158,6 +158,8 @@ mod tests {
                     id: format!("{i}"),
                     login: format!("u{i}@acme.com"),
                     identifiers: vec![format!("u{i}@acme.com")],
+                    other_ids: Vec::new(),
+                    personal_addresses: Vec::new(),
                     status: AccountStatus::Active,
                     raw_status: "ACTIVE".into(),
                 })

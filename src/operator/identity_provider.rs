@@ -328,6 +328,7 @@ fn count_accounts(status: &mut IdentityProviderStatus, s: &DirectorySnapshot) {
     status.active_accounts = Some(count(|st| st == AccountStatus::Active));
     status.suspended_accounts = Some(count(|st| st == AccountStatus::Suspended));
     status.deprovisioned_accounts = Some(count(|st| st == AccountStatus::Deprovisioned));
+    status.unknown_state_accounts = Some(count(|st| st == AccountStatus::Unknown));
 }
 
 /// A changed directory makes its integrations sync again, and so does a first result for
@@ -370,4 +371,42 @@ pub fn error_policy(obj: Arc<IdentityProvider>, err: &ReconcileError, ctx: Arc<C
     let uid = obj.uid().unwrap_or_default();
     let n = ctx.failure(&format!("reconcile/{uid}"));
     Action::requeue(schedule::backoff(n, Duration::from_secs(300), &uid))
+}
+
+#[cfg(test)]
+mod tests {
+    use idgap_model::IdpAccount;
+
+    use super::*;
+
+    /// An account whose state Graph did not say is counted on its own, not as active.
+    #[test]
+    fn status_counts_unknown_state_accounts_apart() {
+        let account = |status| IdpAccount {
+            id: "1".into(),
+            login: "a@acme.com".into(),
+            identifiers: vec![],
+            other_ids: vec![],
+            personal_addresses: vec![],
+            status,
+            raw_status: String::new(),
+        };
+        let snapshot = DirectorySnapshot {
+            provider: ProviderKind::EntraId,
+            name: "entra".into(),
+            accounts: vec![
+                account(AccountStatus::Active),
+                account(AccountStatus::Unknown),
+                account(AccountStatus::Suspended),
+            ],
+            read_at: Timestamp::UNIX_EPOCH,
+            requests: 1,
+        };
+        let mut status = IdentityProviderStatus::default();
+        count_accounts(&mut status, &snapshot);
+        assert_eq!(status.accounts, Some(3));
+        assert_eq!(status.active_accounts, Some(1));
+        assert_eq!(status.unknown_state_accounts, Some(1));
+        assert_eq!(status.suspended_accounts, Some(1));
+    }
 }

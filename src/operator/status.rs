@@ -216,6 +216,7 @@ mod tests {
                 limit: 1000,
             },
             gaps: vec![],
+            skipped_records: vec![],
             read_at: t,
         };
         let policy = idgap_detect::Policy {
@@ -239,6 +240,8 @@ mod tests {
                 identifiers: vec!["nobody@acme.com".into()],
                 status: idgap_model::AccountStatus::Active,
                 raw_status: "ACTIVE".into(),
+                other_ids: Vec::new(),
+                personal_addresses: Vec::new(),
             }],
             read_at: t,
             requests: 1,

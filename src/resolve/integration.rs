@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use super::ResolveError;
 use super::secrets::{SecretSource, read, read_plain};
 use crate::resources::{
-    Environment, RuleName, SalesforceIntegration, SalesforceIntegrationSpec, SecretKeyRef,
-    SeverityName, parse_duration,
+    CLIENT_CREDENTIALS_NEED_MY_DOMAIN, Environment, RuleName, SalesforceIntegration,
+    SalesforceIntegrationSpec, SecretKeyRef, SeverityName, parse_duration,
 };
 
 /// Everything one sync of one integration needs, with credentials in hand.
@@ -116,12 +116,22 @@ pub fn resolve_integration(
                     "must be an https:// URL",
                 ));
             }
-            LoginHost::MyDomain(url)
+            match LoginHost::MyDomain(url).url().as_str() {
+                "https://login.salesforce.com" => LoginHost::Production,
+                "https://test.salesforce.com" => LoginHost::Sandbox,
+                url => LoginHost::MyDomain(url.to_string()),
+            }
         }
         (Some(Environment::Sandbox), None) => LoginHost::Sandbox,
         (Some(Environment::Production), None) | (None, None) => LoginHost::Production,
     };
 
+    if spec.auth.client_credentials.is_some() && !matches!(login, LoginHost::MyDomain(_)) {
+        return Err(ResolveError::invalid(
+            "spec.loginUrl",
+            CLIENT_CREDENTIALS_NEED_MY_DOMAIN,
+        ));
+    }
     let auth = resolve_auth(spec, secrets, &namespace)?;
 
     let window_start = now
@@ -152,6 +162,22 @@ pub fn resolve_integration(
     if let Some(pct) = spec.max_api_usage_percent {
         salesforce.max_api_usage_share = f64::from(pct) / 100.0;
     }
+    if let Some(l) = &spec.rules.health_check_labels {
+        if let Some(v) = &l.lock_sessions_to_ip {
+            salesforce.health_check_labels.lock_sessions_to_ip = v.trim().to_string();
+        }
+        if let Some(v) = &l.enforce_ip_ranges {
+            salesforce.health_check_labels.enforce_ip_ranges = v.trim().to_string();
+        }
+    }
+    salesforce.jwt_audience = spec
+        .auth
+        .jwt_bearer
+        .as_ref()
+        .and_then(|j| j.audience.as_deref())
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_string);
 
     Ok(IntegrationPlan {
         name,
@@ -281,6 +307,31 @@ fn policy(spec: &SalesforceIntegrationSpec) -> Result<Policy, ResolveError> {
         .collect();
     if let Some(pct) = rules.idp_shrink_percent {
         policy.idp_shrink_threshold = f64::from(pct) / 100.0;
+    }
+    if let Some(m) = rules.match_personal_addresses {
+        policy.match_personal_addresses = m;
+    }
+    if let Some(m) = &rules.export_matchers {
+        let lists = [
+            (&m.sections, &mut policy.export_sections, "sections"),
+            (&m.actions, &mut policy.export_actions, "actions"),
+            (
+                &m.display_contains,
+                &mut policy.export_display_contains,
+                "displayContains",
+            ),
+        ];
+        for (given, target, name) in lists {
+            if let Some(v) = given {
+                if v.iter().any(|s| s.trim().is_empty()) {
+                    return Err(ResolveError::invalid(
+                        format!("spec.rules.exportMatchers.{name}"),
+                        "contains an empty entry, which would match every row",
+                    ));
+                }
+                *target = v.clone();
+            }
+        }
     }
     policy.exclusions = spec
         .exclusions

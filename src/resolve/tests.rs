@@ -320,3 +320,96 @@ fn secret_refs_list_every_reference() {
     assert_eq!(refs.len(), 1);
     assert_eq!(refs[0].1.name, "okta");
 }
+
+/// [`BASE`] signing in with client credentials, without a login host.
+fn client_credentials() -> String {
+    BASE.replace(
+        "    refreshToken:\n      clientId: { name: sf, key: client_id }\n      clientSecret: { name: sf, key: client_secret }\n      refreshToken: { name: sf, key: refresh_token }",
+        "    clientCredentials:\n      clientId: { name: sf, key: client_id }\n      clientSecret: { name: sf, key: client_secret }",
+    )
+}
+
+/// Salesforce refuses client credentials on login/test.salesforce.com: without a My Domain
+/// `loginUrl` the spec is refused, saying what to set.
+#[test]
+fn client_credentials_need_a_my_domain_login_url() {
+    for extra in [
+        "",
+        "  environment: sandbox\n",
+        "  loginUrl: https://login.salesforce.com/\n",
+        "  loginUrl: https://test.salesforce.com\n",
+    ] {
+        let yaml = format!("{}{extra}", client_credentials());
+        let err = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap_err();
+        assert_eq!(err.field(), "spec.loginUrl", "{extra}: {err}");
+        assert_eq!(err.reason(), "InvalidSpec");
+        assert!(err.to_string().contains("my.salesforce.com"), "{err}");
+    }
+    let yaml = format!(
+        "{}  loginUrl: https://acme.my.salesforce.com\n",
+        client_credentials()
+    );
+    let plan = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap();
+    assert!(matches!(
+        plan.salesforce.auth,
+        SalesforceAuth::ClientCredentials { .. }
+    ));
+}
+
+#[test]
+fn jwt_audience_and_personal_addresses_reach_the_config_and_policy() {
+    let mut s = secrets();
+    s.insert(
+        "sf",
+        "key",
+        "-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----\n",
+    );
+    let yaml = format!(
+        "{}  rules:\n    matchPersonalAddresses: true\n",
+        client_credentials().replace(
+            "    clientCredentials:\n      clientId: { name: sf, key: client_id }\n      clientSecret: { name: sf, key: client_secret }",
+            "    jwtBearer:\n      clientId: { name: sf, key: client_id }\n      username: int@acme.com\n      privateKey: { name: sf, key: key }\n      audience: https://acme.my.site.com",
+        )
+    );
+    let plan = resolve_integration(&integration(&yaml), &s, now()).unwrap();
+    assert_eq!(
+        plan.salesforce.jwt_audience.as_deref(),
+        Some("https://acme.my.site.com")
+    );
+    assert!(plan.policy.match_personal_addresses);
+    let plan = resolve_integration(&integration(BASE), &secrets(), now()).unwrap();
+    assert_eq!(plan.salesforce.jwt_audience, None);
+    assert!(!plan.policy.match_personal_addresses);
+}
+
+#[test]
+fn export_matchers_replace_their_defaults_one_list_at_a_time() {
+    let yaml =
+        format!("{BASE}  rules:\n    exportMatchers:\n      actions: [orgExportRequested]\n");
+    let plan = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap();
+    assert_eq!(plan.policy.export_actions, ["orgExportRequested"]);
+    assert_eq!(
+        plan.policy.export_sections,
+        idgap_detect::DEFAULT_EXPORT_SECTIONS
+    );
+    let yaml = format!("{BASE}  rules:\n    exportMatchers:\n      displayContains: [\"\"]\n");
+    let err = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap_err();
+    assert_eq!(err.field(), "spec.rules.exportMatchers.displayContains");
+}
+
+#[test]
+fn health_check_labels_replace_the_unconfirmed_defaults() {
+    let yaml = format!(
+        "{BASE}  rules:\n    healthCheckLabels:\n      enforceIpRanges: \" Enforce IP ranges on every request \"\n"
+    );
+    let plan = resolve_integration(&integration(&yaml), &secrets(), now()).unwrap();
+    let labels = &plan.salesforce.health_check_labels;
+    assert_eq!(
+        labels.enforce_ip_ranges,
+        "Enforce IP ranges on every request"
+    );
+    assert_eq!(
+        labels.lock_sessions_to_ip,
+        idgap_salesforce::HealthCheckLabels::default().lock_sessions_to_ip
+    );
+}

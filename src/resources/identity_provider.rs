@@ -188,6 +188,10 @@ pub struct IdentityProviderStatus {
     pub suspended_accounts: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deprovisioned_accounts: Option<u64>,
+    /// Accounts whose state the provider did not say (Entra `"accountEnabled": null`):
+    /// neither disabled nor flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_state_accounts: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_last_sync: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

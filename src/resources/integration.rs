@@ -20,7 +20,8 @@ use super::common::{Condition, SecretKeyRef};
     printcolumn(name = "High", type_ = "integer", json_path = ".status.summary.high"),
     printcolumn(name = "Last Sync", type_ = "date", json_path = ".status.lastSyncTime"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    validation = Rule::new("!(has(self.spec.environment) && has(self.spec.loginUrl))").message("set either environment or loginUrl, not both").field_path(".spec.loginUrl")
+    validation = Rule::new("!(has(self.spec.environment) && has(self.spec.loginUrl))").message("set either environment or loginUrl, not both").field_path(".spec.loginUrl"),
+    validation = Rule::new("!has(self.spec.auth.clientCredentials) || (has(self.spec.loginUrl) && !self.spec.loginUrl.matches('^https?://(login|test)[.]salesforce[.]com/?$'))").message(CLIENT_CREDENTIALS_NEED_MY_DOMAIN).field_path(".spec.loginUrl")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct SalesforceIntegrationSpec {
@@ -66,6 +67,9 @@ pub struct SalesforceIntegrationSpec {
     #[serde(default)]
     pub findings: FindingsSpec,
 }
+
+/// Salesforce answers client credentials only on the org's My Domain host.
+pub const CLIENT_CREDENTIALS_NEED_MY_DOMAIN: &str = "auth.clientCredentials needs loginUrl set to the org's My Domain URL (https://<your-domain>.my.salesforce.com, shown in Setup > My Domain): Salesforce refuses the client-credentials flow on login.salesforce.com and test.salesforce.com";
 
 fn default_interval() -> String {
     "1h".to_string()
@@ -114,6 +118,13 @@ pub struct JwtBearerSpec {
     pub username: String,
     /// PEM RSA private key whose certificate is uploaded to the connected app.
     pub private_key: SecretKeyRef,
+    /// The assertion's `aud`. By default idgap sends the documented one
+    /// (`https://login.salesforce.com`, or `https://test.salesforce.com` for a sandbox) and,
+    /// with a My Domain `loginUrl`, falls back to that URL; set this for anything else
+    /// (e.g. an Experience Cloud site URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^https://\S+$"), length(max = 2048))]
+    pub audience: Option<String>,
 }
 
 #[derive(JsonSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,6 +193,52 @@ pub struct RulesSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100))]
     pub idp_shrink_percent: Option<u8>,
+    /// Count personal secondary addresses (Okta `secondEmail`, Entra `otherMails`) as
+    /// identities. Default false: such an address may be anyone's private mailbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_personal_addresses: Option<bool>,
+    /// Which setup-audit-trail rows are data exports (docs/rules.md). Each list replaces its
+    /// default when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_matchers: Option<ExportMatchersSpec>,
+    /// The Health Check (`SecurityHealthCheckRisks`) `Setting` labels read when the Metadata
+    /// API is refused. Salesforce's wording is UNCONFIRMED; set the org's own wording here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_labels: Option<HealthCheckLabelsSpec>,
+}
+
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheckLabelsSpec {
+    /// Default `Lock sessions to the IP address from which they originated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub lock_sessions_to_ip: Option<String>,
+    /// Default `Enforce login IP ranges on every request`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub enforce_ip_ranges: Option<String>,
+}
+
+/// Salesforce does not publish the audit trail's export `Action` tokens, so they are
+/// configurable; a row is an export when its Action is listed, or when its Section contains
+/// a listed section and its Display a listed word.
+#[derive(JsonSchema, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportMatchersSpec {
+    /// Default `Data Management`, `Data Export`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    pub sections: Option<Vec<String>>,
+    /// Default `dataExport`, `queueDataExport`, `scheduledDataExport`, `weeklyExport`
+    /// (UNCONFIRMED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    pub actions: Option<Vec<String>>,
+    /// Default `export`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    pub display_contains: Option<Vec<String>>,
 }
 
 #[derive(JsonSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,9 +15,10 @@ pub use identity_provider::{
     IdentityProviderStatus, JumpCloudSpec, OktaServiceAppSpec, OktaSpec, OneLoginSpec,
 };
 pub use integration::{
-    ClientCredentialsSpec, DomainAlias, Environment, ExclusionSpec, FindingsSpec,
-    IdentityProviderRef, JwtBearerSpec, MissingPermissionStatus, OrgStatus, RefreshTokenSpec,
-    RuleName, RulesSpec, SalesforceAuthSpec, SalesforceIntegration, SalesforceIntegrationSpec,
+    CLIENT_CREDENTIALS_NEED_MY_DOMAIN, ClientCredentialsSpec, DomainAlias, Environment,
+    ExclusionSpec, ExportMatchersSpec, FindingsSpec, HealthCheckLabelsSpec, IdentityProviderRef,
+    JwtBearerSpec, MissingPermissionStatus, OrgStatus, RefreshTokenSpec, RuleName, RulesSpec,
+    SalesforceAuthSpec, SalesforceIntegration, SalesforceIntegrationSpec,
     SalesforceIntegrationStatus, SeverityName, SeverityOverride, SkippedRuleStatus, StatusApiUsage,
     StatusInventory, StatusSummary,
 };

@@ -187,6 +187,7 @@ fn generate_org(now: Timestamp) -> OrgSnapshot {
         export_jobs: vec![],
         api_usage: ApiUsage::default(),
         gaps: vec![],
+        skipped_records: vec![],
         read_at: now,
     }
 }
@@ -210,6 +211,8 @@ fn generate_directories(now: Timestamp) -> (DirectorySnapshot, DirectorySnapshot
         let account = IdpAccount {
             id: format!("00u{i}"),
             identifiers: vec![login.clone(), format!("first.last{i}@acme.com")],
+            other_ids: Vec::new(),
+            personal_addresses: Vec::new(),
             login,
             status,
             raw_status: if status == AccountStatus::Active {

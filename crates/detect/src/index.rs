@@ -64,14 +64,24 @@ pub(crate) struct IdentityIndex<'a> {
 pub(crate) struct IndexTooLarge;
 
 impl<'a> IdentityIndex<'a> {
+    /// `personal`: also index each account's personal addresses (policy
+    /// `matchPersonalAddresses`).
     pub(crate) fn build(
         dirs: Vec<&'a DirectorySnapshot>,
         norm: &Normalizer,
+        personal: bool,
     ) -> Result<Self, IndexTooLarge> {
         let total: usize = dirs
             .iter()
             .flat_map(|d| d.accounts.iter())
-            .map(|a| a.identifiers.len().max(1))
+            .map(|a| {
+                let personal = if personal {
+                    a.personal_addresses.len()
+                } else {
+                    0
+                };
+                a.identifiers.len().max(1) + 1 + a.other_ids.len() + personal
+            })
             .sum();
         // Load factor at most one half: short linear probes.
         let capacity = (total * 2).max(16).next_power_of_two();
@@ -98,11 +108,24 @@ impl<'a> IdentityIndex<'a> {
                     .iter()
                     .any(|i| i.trim().eq_ignore_ascii_case(account.login.trim()));
                 let login = (!login_listed).then_some(account.login.as_str());
+                let personal = if personal {
+                    account.personal_addresses.as_slice()
+                } else {
+                    &[]
+                };
                 for raw in login
                     .into_iter()
                     .chain(account.identifiers.iter().map(String::as_str))
+                    .chain(personal.iter().map(String::as_str))
                 {
                     if norm.key_into(raw, &mut buf) {
+                        batch.push(&buf, (this, disabled));
+                    }
+                }
+                for raw in std::iter::once(account.id.as_str())
+                    .chain(account.other_ids.iter().map(String::as_str))
+                {
+                    if id_key_into(raw, &mut buf) {
                         batch.push(&buf, (this, disabled));
                     }
                 }
@@ -234,6 +257,44 @@ impl<'a> IdentityIndex<'a> {
             i = (i + 1) & self.mask;
         }
     }
+}
+
+/// Non-email identifiers (account ids, Entra `onPremisesImmutableId`) live in their own key
+/// space, behind a byte no address contains, so an id never meets an email probe.
+const ID_KEY_MARK: char = '\u{1}';
+
+/// Writes the key of a non-email identifier: trimmed and compared exactly — base64 values
+/// such as `onPremisesImmutableId` are case-sensitive — except GUIDs, which are hex and
+/// written in either case. False when blank.
+fn id_key_into(raw: &str, out: &mut String) -> bool {
+    out.clear();
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return false;
+    }
+    out.push(ID_KEY_MARK);
+    out.push_str(trimmed);
+    if is_guid(trimmed) {
+        out.make_ascii_lowercase();
+    }
+    true
+}
+
+/// `8-4-4-4-12` hex digits, optionally in braces.
+fn is_guid(s: &str) -> bool {
+    const LENGTHS: [usize; 5] = [8, 4, 4, 4, 12];
+    let s = s
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .unwrap_or(s);
+    let mut groups = 0;
+    for (i, g) in s.split('-').enumerate() {
+        if LENGTHS.get(i) != Some(&g.len()) || !g.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return false;
+        }
+        groups = i + 1;
+    }
+    groups == LENGTHS.len()
 }
 
 fn tag_of(hash: u64) -> u32 {
@@ -419,10 +480,15 @@ impl<'i, 'a> Matcher<'i, 'a> {
     }
 
     fn collect_probes(&mut self, pos: u32, user: &SfUser) {
-        if let Some(fed) = &user.federation_id
-            && self.norm.key_into(fed, &mut self.key)
-        {
-            self.probes.push(&self.key, (pos, MatchField::FederationId));
+        if let Some(fed) = &user.federation_id {
+            if self.norm.key_into(fed, &mut self.key) {
+                self.probes.push(&self.key, (pos, MatchField::FederationId));
+            }
+            // A Federation ID may also be an IdP's own id for the person (a GUID, Entra's
+            // onPremisesImmutableId, an Okta user id).
+            if id_key_into(fed, &mut self.key) {
+                self.probes.push(&self.key, (pos, MatchField::FederationId));
+            }
         }
         let has_email = self.norm.key_into(&user.email, &mut self.email_key);
         if has_email {
@@ -466,6 +532,8 @@ mod tests {
                     id: l.to_string(),
                     login: l.to_string(),
                     identifiers: vec![l.to_lowercase(), format!("alias.{l}")],
+                    other_ids: Vec::new(),
+                    personal_addresses: Vec::new(),
                     status: *s,
                     raw_status: String::new(),
                 })
@@ -494,7 +562,7 @@ mod tests {
         // The same people twice, in two directories.
         let (a, b) = (dir(&refs), dir(&refs));
         let norm = Normalizer::default();
-        let index = IdentityIndex::build(vec![&a, &b], &norm).expect("fits");
+        let index = IdentityIndex::build(vec![&a, &b], &norm, false).expect("fits");
         let users: Vec<SfUser> = (0..700)
             .map(|i| SfUser {
                 id: format!("005{i}"),

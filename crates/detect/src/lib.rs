@@ -17,15 +17,17 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use idgap_model::{
-    DirectorySnapshot, Finding, OrgSnapshot, ProviderKind, RuleId, SubjectKind, Timestamp,
-    collector,
+    DirectorySnapshot, Finding, OrgSnapshot, ProviderKind, RuleId, SessionSettingsSource,
+    SubjectKind, Timestamp, collector,
 };
 use serde::Serialize;
 
 pub use admin::{ADMIN_PROFILE_API_NAME, Admins};
 pub use exclusions::glob_match;
 pub use naming::finding_name;
-pub use policy::{DEFAULT_EXCLUDED_PROFILES, DEFAULT_EXPORT_ACTIONS, Exclusion, Policy};
+pub use policy::{
+    DEFAULT_EXCLUDED_PROFILES, DEFAULT_EXPORT_ACTIONS, DEFAULT_EXPORT_SECTIONS, Exclusion, Policy,
+};
 
 use index::{IdentityIndex, Matcher};
 use normalize::{Normalizer, clean_suffixes};
@@ -167,7 +169,11 @@ pub fn detect(
             .collect::<Vec<_>>()
             .join("; ");
         let norm = Normalizer::new(&policy.domain_aliases);
-        match IdentityIndex::build(trusted.iter().map(|t| t.2).collect(), &norm) {
+        match IdentityIndex::build(
+            trusted.iter().map(|t| t.2).collect(),
+            &norm,
+            policy.match_personal_addresses,
+        ) {
             Ok(index) => {
                 let suffixes = clean_suffixes(&policy.sandbox_username_suffixes);
                 let mut matcher = Matcher::new(&index, &norm, org.org.sandbox, &suffixes);
@@ -292,6 +298,16 @@ impl Plan {
             if *collector != collector::AUDIT_TRAIL && *collector != collector::EXPORT_JOBS {
                 needs(collector, rules, &mut plan);
             }
+        }
+        if let Some(s) = &org.session_settings
+            && s.source == SessionSettingsSource::HealthCheck
+            && s.enforce_ip_ranges_every_request
+            && !s.lock_sessions_to_ip
+        {
+            plan.block(
+                RuleId::SessionIpNotEnforced,
+                "Health Check says login IP ranges are enforced on every request, but it does not list which profiles have ranges, and without ranges the setting restricts nothing; grant Modify Metadata so profiles can be read".to_string(),
+            );
         }
         if org.has("sessionSettings") && org.session_settings.is_none() {
             plan.block(

@@ -26,16 +26,21 @@ pub struct Policy {
     pub domain_aliases: Vec<(String, String)>,
     /// Suffixes removed from Salesforce usernames before matching (e.g. `.uat`).
     pub sandbox_username_suffixes: Vec<String>,
+    /// Whether personal secondary addresses (Okta `secondEmail`, Graph `otherMails`) count
+    /// as identities. Off by default: such an address may be anyone's private mailbox, and
+    /// matching on it would hide a Salesforce user the directory does not know.
+    pub match_personal_addresses: bool,
     /// A directory that shrank by more than this share of its last good account count is
     /// not trusted (0.5 = lost more than half).
     pub idp_shrink_threshold: f64,
-    /// Audit `Section` values meaning a data export (case-insensitive substring).
+    /// Audit `Section` values under which export requests are filed (case-insensitive
+    /// substring); a row there is an export when its `Display` has an export word.
     pub export_sections: Vec<String>,
-    /// Audit `Action` tokens meaning a data export (case-insensitive equality). The real
-    /// tokens are not documented by Salesforce: the defaults are assumptions.
+    /// Audit `Action` tokens meaning a data export in any section (case-insensitive
+    /// equality). Salesforce does not publish them: the defaults are UNCONFIRMED.
     pub export_actions: Vec<String>,
-    /// Words in the audit `Display` text that mean an export, counted only when the
-    /// `Section` also contains "Export".
+    /// Words in the audit `Display` text that mean an export, counted only in an
+    /// `export_sections` section.
     pub export_display_contains: Vec<String>,
 }
 
@@ -51,8 +56,9 @@ impl Default for Policy {
             exclusions: Vec::new(),
             domain_aliases: Vec::new(),
             sandbox_username_suffixes: Vec::new(),
+            match_personal_addresses: false,
             idp_shrink_threshold: 0.5,
-            export_sections: strings(&["Data Export"]),
+            export_sections: strings(&DEFAULT_EXPORT_SECTIONS),
             export_actions: strings(&DEFAULT_EXPORT_ACTIONS),
             export_display_contains: strings(&["export"]),
         }
@@ -68,6 +74,10 @@ pub const DEFAULT_EXCLUDED_PROFILES: [&str; 4] = [
     "Chatter Free User",
     "Automated Process",
 ];
+
+/// "Data Management" is where the audit trail files data-export requests (Salesforce's
+/// "Monitor Setup Changes" help page); "Data Export" is an UNCONFIRMED older name, kept.
+pub const DEFAULT_EXPORT_SECTIONS: [&str; 2] = ["Data Management", "Data Export"];
 
 /// UNCONFIRMED audit `Action` tokens for data exports; configurable for that reason.
 pub const DEFAULT_EXPORT_ACTIONS: [&str; 4] = [

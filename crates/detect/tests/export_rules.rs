@@ -67,17 +67,44 @@ fn audit_export_table() {
             vec!["bulk-data-export:event:0Ya3"],
             vec!["data-export-by-non-admin:event:0Ya3"],
         ),
+        // Regression: export requests are filed under Data Management, which matched nothing.
         (
-            "display says export and section contains Export",
+            "Data Management section, display says export",
             audit(
                 "0Ya4",
+                "x",
+                "Data Management",
+                "Requested an EXPORT of organization data",
+                inside,
+                Some("005U"),
+            ),
+            vec!["bulk-data-export:event:0Ya4"],
+            vec!["data-export-by-non-admin:event:0Ya4"],
+        ),
+        (
+            "Data Management section without an export word is another data tool",
+            audit(
+                "0Yb2",
+                "massDelete",
+                "Data Management",
+                "Mass deleted 200 leads",
+                inside,
+                Some("005U"),
+            ),
+            vec![],
+            vec![],
+        ),
+        (
+            "a section merely named like export is not a configured section",
+            audit(
+                "0Yb3",
                 "x",
                 "Export Wizard",
                 "Started an EXPORT of accounts",
                 inside,
                 Some("005A"),
             ),
-            vec!["bulk-data-export:event:0Ya4"],
+            vec![],
             vec![],
         ),
         (
@@ -209,7 +236,7 @@ fn export_tokens_are_configurable() {
         "0Yc2",
         "x",
         "Bulk Extract Jobs",
-        "",
+        "Export requested",
         "2026-11-29T10:00:00Z",
         Some("005A"),
     );
@@ -287,7 +314,7 @@ fn export_evidence_and_unknown_actor() {
     assert_eq!(f.evidence["section"], "Data Export");
     assert_eq!(f.evidence["display"], "Requested");
     assert_eq!(f.evidence["time"], "2026-11-29T10:00:00Z");
-    assert_eq!(f.evidence["matchedOn"], "section");
+    assert_eq!(f.evidence["matchedOn"], "action");
     assert_eq!(f.evidence["actorId"], "005GHOST");
     assert_eq!(f.evidence["actorUsername"], "005GHOST@row.example");
     assert_eq!(

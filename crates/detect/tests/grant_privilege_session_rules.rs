@@ -302,18 +302,48 @@ fn permissions_gap_skips_privilege_rules() {
 
 #[test]
 fn session_rule_table() {
-    // (case, lock to IP, enforce ranges every request, expect a finding)
-    let cases = [
-        ("sessions locked to IP", true, false, false),
-        ("ranges enforced on every request", false, true, false),
-        ("both", true, true, false),
-        ("neither", false, false, true),
+    // (case, lock to IP, enforce ranges every request, profiles with ranges, a finding?)
+    // "Sales" is an active user's profile, "Retired" only an inactive user's.
+    let cases: [(&str, bool, bool, &[&str], bool); 7] = [
+        ("sessions locked to IP", true, false, &[], false),
+        (
+            "ranges enforced, on an active user's profile",
+            false,
+            true,
+            &["Sales"],
+            false,
+        ),
+        // Regression: enforcing ranges that no profile has restricts nothing.
+        (
+            "ranges enforced but no profile has any",
+            false,
+            true,
+            &[],
+            true,
+        ),
+        (
+            "ranges enforced, only on an unused profile",
+            false,
+            true,
+            &["Retired"],
+            true,
+        ),
+        ("both", true, true, &[], false),
+        ("neither", false, false, &["Sales"], true),
+        ("neither, no ranges", false, false, &[], true),
     ];
-    for (name, lock, enforce, fires) in cases {
-        let mut o = org();
+    for (name, lock, enforce, with_ranges, fires) in cases {
+        let mut o = with_users(vec![
+            with_profile(user("005U", "a@acme.com", "a@acme.com"), "Sales"),
+            inactive(with_profile(
+                user("005R", "r@acme.com", "r@acme.com"),
+                "Retired",
+            )),
+        ]);
         let s = o.session_settings.as_mut().unwrap();
         s.lock_sessions_to_ip = lock;
         s.enforce_ip_ranges_every_request = enforce;
+        s.profiles_with_login_ip_ranges = with_ranges.iter().map(|p| p.to_string()).collect();
         let d = run(&o, &[okta(vec![active("a@acme.com")])], &Policy::default());
         let want: Vec<String> = if fires {
             vec!["session-ip-not-enforced:00D000000000001AAA".into()]
@@ -351,6 +381,24 @@ fn session_finding_says_where_the_settings_came_from() {
     assert_eq!(
         f.evidence["read.Lock sessions to the IP address"],
         "Disabled"
+    );
+}
+
+/// Health Check does not list profiles' login IP ranges: when it says ranges are enforced,
+/// whether that restricts anyone is unknown, so the rule is skipped rather than guessed.
+#[test]
+fn enforced_ranges_from_health_check_skip_the_rule() {
+    let mut o = org();
+    let s = o.session_settings.as_mut().unwrap();
+    s.source = SessionSettingsSource::HealthCheck;
+    s.lock_sessions_to_ip = false;
+    s.enforce_ip_ranges_every_request = true;
+    let d = run(&o, &[okta(vec![active("a@acme.com")])], &Policy::default());
+    assert!(of(&d, RuleId::SessionIpNotEnforced).is_empty());
+    assert!(
+        skipped_reason(&d, RuleId::SessionIpNotEnforced)
+            .unwrap()
+            .contains("does not list which profiles have ranges")
     );
 }
 

@@ -75,6 +75,81 @@ fn cases() -> Vec<Case> {
                 &["e-1234"],
             )])],
         ),
+        // Regression: a Federation ID holding the IdP's own id for the person matched nothing.
+        case(
+            "federation id that is the Entra object id (a GUID in another case)",
+            vec![with_fed(
+                user("005U", "ann@sf.acme.com", "ann@sf.acme.com"),
+                "{0A1B2C3D-0000-4000-8000-00000000ABCD}",
+            )],
+            vec![entra(vec![with_id(
+                active("ann.lee@acme.com"),
+                "{0a1b2c3d-0000-4000-8000-00000000abcd}",
+            )])],
+        ),
+        case(
+            "federation id that is Entra's onPremisesImmutableId",
+            vec![with_fed(
+                user("005U", "ann@sf.acme.com", "ann@sf.acme.com"),
+                "WkRPaW3QKEyzvqLzOzzJjw==",
+            )],
+            vec![entra(vec![with_other_ids(
+                active("ann.lee@acme.com"),
+                &["WkRPaW3QKEyzvqLzOzzJjw=="],
+            )])],
+        ),
+        Case {
+            user_not_in_idp: &["user-not-in-idp:005U"],
+            ..case(
+                "an immutable id is compared exactly (base64 is case-sensitive)",
+                vec![with_fed(
+                    user("005U", "ann@sf.acme.com", "ann@sf.acme.com"),
+                    "wkrpaw3qkeyzvqlzozzjjw==",
+                )],
+                vec![entra(vec![with_other_ids(
+                    active("ann.lee@acme.com"),
+                    &["WkRPaW3QKEyzvqLzOzzJjw=="],
+                )])],
+            )
+        },
+        Case {
+            user_not_in_idp: &["user-not-in-idp:005U"],
+            ..case(
+                "an account id never matches an email or username",
+                vec![user("005U", "00u1abc", "00u1abc")],
+                vec![okta(vec![with_id(active("ann@acme.com"), "00u1abc")])],
+            )
+        },
+        Case {
+            user_not_in_idp: &["user-not-in-idp:005U"],
+            ..case(
+                "a personal secondary address is not an identity by default",
+                vec![user("005U", "ann@sf.acme.com", "ann.home@gmail.com")],
+                vec![okta(vec![with_personal(
+                    active("ann.lee@acme.com"),
+                    &["Ann.Home@gmail.com"],
+                )])],
+            )
+        },
+        Case {
+            policy: Policy {
+                match_personal_addresses: true,
+                ..Policy::default()
+            },
+            ..case(
+                "personal secondary addresses match when the policy says so",
+                vec![user("005U", "ann@sf.acme.com", "ann.home@gmail.com")],
+                vec![okta(vec![with_personal(
+                    active("ann.lee@acme.com"),
+                    &["Ann.Home@gmail.com"],
+                )])],
+            )
+        },
+        case(
+            "an account in an unknown state is neither missing nor stale",
+            vec![user("005U", "ann@acme.com", "ann@acme.com")],
+            vec![entra(vec![account("ann@acme.com", AccountStatus::Unknown)])],
+        ),
         Case {
             policy: aliases(&[("acme.io", "acme.com")]),
             ..case(

@@ -27,7 +27,7 @@ fn policy_reads_camel_case_with_defaults_for_missing_fields() {
     assert_eq!(p.idp_user_types, ["Standard"]);
     assert_eq!(p.excluded_profiles, DEFAULT_EXCLUDED_PROFILES);
     assert_eq!(p.idp_shrink_threshold, 0.5);
-    assert_eq!(p.export_sections, ["Data Export"]);
+    assert_eq!(p.export_sections, ["Data Management", "Data Export"]);
 }
 
 #[test]

@@ -23,8 +23,7 @@ pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 pub const ENTRA_MAX_PAGE: u32 = 999;
 pub const DEFAULT_LOGIN_BASE: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_GRAPH_BASE: &str = "https://graph.microsoft.com";
-const SELECT: &str =
-    "id,userPrincipalName,mail,otherMails,proxyAddresses,accountEnabled,userType,externalUserState";
+const SELECT: &str = "id,userPrincipalName,mail,otherMails,proxyAddresses,accountEnabled,userType,externalUserState,onPremisesImmutableId";
 const NOT_GRAPH: &str = "check the tenant ID and the login/Graph endpoints (the defaults are login.microsoftonline.com and graph.microsoft.com)";
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
@@ -170,13 +169,17 @@ fn validate(config: &EntraConfig) -> Result<(), IdpError> {
 
 /// `accountEnabled` and guest invitation state → normalised status (table in
 /// `docs/identity-providers.md`). Returns the status and the raw value kept as evidence.
+/// `None` is Graph's `"accountEnabled": null` (reported in
+/// microsoftgraph/microsoft-graph-docs-contrib#2410): the state is unknown, not disabled.
 pub fn map_status(
-    account_enabled: bool,
+    account_enabled: Option<bool>,
     user_type: Option<&str>,
     external_state: Option<&str>,
 ) -> (AccountStatus, String) {
-    if !account_enabled {
-        return (AccountStatus::Suspended, "accountEnabled=false".into());
+    match account_enabled {
+        None => return (AccountStatus::Unknown, "accountEnabled=null".into()),
+        Some(false) => return (AccountStatus::Suspended, "accountEnabled=false".into()),
+        Some(true) => {}
     }
     let guest = user_type.is_some_and(|t| t.eq_ignore_ascii_case("guest"));
     if guest && external_state == Some("PendingAcceptance") {
@@ -205,9 +208,21 @@ struct GraphUser {
     other_mails: Vec<String>,
     #[serde(default)]
     proxy_addresses: Vec<String>,
-    account_enabled: Option<bool>,
+    /// Outer `None`: absent although `$select`ed (a wrong answer); inner `None`: `null`.
+    #[serde(default, deserialize_with = "present")]
+    account_enabled: Option<Option<bool>>,
     user_type: Option<String>,
     external_user_state: Option<String>,
+    #[serde(default)]
+    on_premises_immutable_id: Option<String>,
+}
+
+/// Tells a property that is `null` (`Some(None)`) from one that is absent (`None`, by
+/// `#[serde(default)]`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl GraphUser {
@@ -217,7 +232,7 @@ impl GraphUser {
                 provider: PROVIDER,
                 target: target.to_string(),
                 detail: format!(
-                    "user {} has no accountEnabled although it was $selected; idgap cannot tell whether the account is disabled",
+                    "user {} has no accountEnabled property although it was $selected; idgap cannot tell whether the account is disabled",
                     self.id
                 ),
             });
@@ -235,13 +250,26 @@ impl GraphUser {
                 .then_some(upn.as_str())
                 .into_iter()
                 .chain(self.mail.as_deref())
-                .chain(self.other_mails.iter().map(String::as_str))
                 .chain(self.proxy_addresses.iter().filter_map(|p| smtp_address(p))),
         );
+        // Graph documents `otherMails` as "additional email addresses for the user", which
+        // users and admins fill with private ones too.
+        let personal = identifiers(self.other_mails.iter().map(String::as_str))
+            .into_iter()
+            .filter(|a| !ids.contains(a))
+            .collect();
+        let other_ids = self
+            .on_premises_immutable_id
+            .map(|i| i.trim().to_string())
+            .filter(|i| !i.is_empty())
+            .into_iter()
+            .collect();
         Ok(IdpAccount {
             id: self.id,
             login: upn,
             identifiers: ids,
+            other_ids,
+            personal_addresses: personal,
             status,
             raw_status,
         })
@@ -546,41 +574,46 @@ mod tests {
     fn every_entra_status_row_maps_as_documented() {
         let rows = [
             (
-                (true, Some("Member"), None),
+                (Some(true), Some("Member"), None),
                 AccountStatus::Active,
                 "accountEnabled=true",
             ),
             (
-                (false, Some("Member"), None),
+                (Some(false), Some("Member"), None),
                 AccountStatus::Suspended,
                 "accountEnabled=false",
             ),
             (
-                (true, Some("Guest"), Some("PendingAcceptance")),
+                (Some(true), Some("Guest"), Some("PendingAcceptance")),
                 AccountStatus::Pending,
                 "externalUserState=PendingAcceptance",
             ),
             (
-                (true, Some("Guest"), Some("Accepted")),
+                (Some(true), Some("Guest"), Some("Accepted")),
                 AccountStatus::Active,
                 "accountEnabled=true",
             ),
             (
-                (false, Some("Guest"), Some("PendingAcceptance")),
+                (Some(false), Some("Guest"), Some("PendingAcceptance")),
                 AccountStatus::Suspended,
                 "accountEnabled=false",
             ),
             (
-                (true, None, None),
+                (Some(true), None, None),
                 AccountStatus::Active,
                 "accountEnabled=true",
+            ),
+            (
+                (None, Some("Member"), None),
+                AccountStatus::Unknown,
+                "accountEnabled=null",
             ),
         ];
         for ((enabled, ty, ext), status, raw) in rows {
             assert_eq!(
                 map_status(enabled, ty, ext),
                 (status, raw.to_string()),
-                "{enabled} {ty:?} {ext:?}"
+                "{enabled:?} {ty:?} {ext:?}"
             );
         }
     }
@@ -614,11 +647,23 @@ mod tests {
         }))
         .unwrap();
         let account = user.into_account("t").unwrap();
-        assert_eq!(
-            account.identifiers,
-            vec!["ann.home@example.org", "ann@fabrikam.com"]
-        );
+        assert_eq!(account.identifiers, vec!["ann@fabrikam.com"]);
+        assert_eq!(account.personal_addresses, vec!["ann.home@example.org"]);
         assert_eq!(account.status, AccountStatus::Pending);
+    }
+
+    /// Regression: one user with `"accountEnabled": null` failed the whole directory.
+    #[test]
+    fn a_null_account_enabled_is_an_unknown_state() {
+        let user: GraphUser = serde_json::from_value(json!({
+            "id": "u1", "userPrincipalName": "a@b.c", "accountEnabled": null,
+            "onPremisesImmutableId": "WkRPaW3QKEyzvqLzOzzJjw=="
+        }))
+        .unwrap();
+        let account = user.into_account("t").unwrap();
+        assert_eq!(account.status, AccountStatus::Unknown);
+        assert!(!account.status.is_disabled());
+        assert_eq!(account.other_ids, vec!["WkRPaW3QKEyzvqLzOzzJjw=="]);
     }
 
     #[test]
@@ -633,8 +678,8 @@ mod tests {
 }
 
 /// Fuzz-style properties for Graph's answers: user pages, users, error and token bodies.
-/// Never a panic; an accepted page holds every user, and a user without `accountEnabled`
-/// is an error rather than a guess.
+/// Never a panic; an accepted page holds every user, and a user without an `accountEnabled`
+/// property is an error rather than a guess (a `null` one is an unknown state).
 #[cfg(test)]
 mod robustness {
     use super::*;

@@ -565,6 +565,8 @@ impl GoogleUser {
             id: self.id,
             login: self.primary_email.trim().to_string(),
             identifiers,
+            other_ids: Vec::new(),
+            personal_addresses: Vec::new(),
             status,
             raw_status,
         }

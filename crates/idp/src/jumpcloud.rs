@@ -301,6 +301,8 @@ impl SystemUser {
             id: self.id,
             login,
             identifiers,
+            other_ids: Vec::new(),
+            personal_addresses: Vec::new(),
             status,
             raw_status,
         }

@@ -197,13 +197,16 @@ impl OktaUser {
     fn into_account(self) -> IdpAccount {
         let p = &self.profile;
         let ids = identifiers(
-            [&p.login, &p.email, &p.second_email]
+            [&p.login, &p.email]
                 .into_iter()
                 .filter_map(|v| v.as_deref()),
         );
         IdpAccount {
             login: p.login.clone().unwrap_or_default(),
             identifiers: ids,
+            other_ids: Vec::new(),
+            // Okta documents `secondEmail` as the user's secondary email (often private).
+            personal_addresses: identifiers(p.second_email.as_deref()),
             status: map_status(&self.status),
             raw_status: self.status,
             id: self.id,
@@ -741,17 +744,15 @@ mod tests {
     }
 
     #[test]
-    fn user_normalisation_collects_login_email_and_second_email() {
+    fn user_normalisation_collects_login_and_email_and_keeps_second_email_apart() {
         let user: OktaUser = serde_json::from_value(json!({
             "id": "00u1", "status": "SUSPENDED",
             "profile": {"login": "Ada@Acme.com", "email": "ada@acme.com", "secondEmail": " Ada.L@Home.example ", "firstName": "Ada"}
         }))
         .unwrap();
         let account = user.into_account();
-        assert_eq!(
-            account.identifiers,
-            vec!["ada.l@home.example", "ada@acme.com"]
-        );
+        assert_eq!(account.identifiers, vec!["ada@acme.com"]);
+        assert_eq!(account.personal_addresses, vec!["ada.l@home.example"]);
         assert_eq!(account.status, AccountStatus::Suspended);
         assert_eq!(account.raw_status, "SUSPENDED");
         assert_eq!(account.login, "Ada@Acme.com");

@@ -485,6 +485,8 @@ impl OneLoginUser {
             id: self.id.to_string(),
             login,
             identifiers,
+            other_ids: Vec::new(),
+            personal_addresses: Vec::new(),
             status,
             raw_status,
         }

@@ -385,3 +385,30 @@ async fn a_token_about_to_expire_is_renewed_before_the_next_page() {
     assert_eq!(sim.requests().users, pages);
     assert_eq!(sim.requests().token, pages);
 }
+
+/// Regression: one user with `"accountEnabled": null` failed the whole directory, so every
+/// IdP rule was skipped. Now that user is read with an unknown state and the rest as usual.
+#[tokio::test]
+async fn a_null_account_enabled_is_read_as_unknown_not_a_failed_directory() {
+    let dir = Directory::from_people(vec![
+        Person::active(1, "ada@contoso.example"),
+        Person::active(2, "bob@contoso.example").with_state(PersonState::Suspended),
+        Person::active(3, "cy@contoso.example"),
+    ]);
+    let mut o = options();
+    o.null_account_enabled = vec![2];
+    o.synced_from_ad = vec![3];
+    let sim = EntraSim::start(dir.clone(), o).await.unwrap();
+    let snap = sync(secret_config(&sim)).await.unwrap();
+    assert_eq!(snap.accounts.len(), 3);
+    let by_login = |l: &str| snap.accounts.iter().find(|a| a.login == l).unwrap();
+    let bob = by_login("bob@contoso.example");
+    assert_eq!(bob.status, AccountStatus::Unknown);
+    assert_eq!(bob.raw_status, "accountEnabled=null");
+    assert_eq!(count(&snap.accounts, AccountStatus::Active), 2);
+    assert_eq!(
+        by_login("cy@contoso.example").other_ids,
+        vec![EntraSim::immutable_id(&dir.people[2])]
+    );
+    assert!(by_login("ada@contoso.example").other_ids.is_empty());
+}

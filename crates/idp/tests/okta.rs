@@ -135,7 +135,7 @@ async fn deprovisioned_users_come_only_from_the_filter_pass() {
 }
 
 #[tokio::test]
-async fn identifiers_are_login_email_and_second_email_normalised() {
+async fn identifiers_are_login_and_email_and_second_email_is_a_personal_address() {
     let mut ada = Person::active(1, "Ada.Lovelace@Acme.example").with_alias(" ADA@Home.Example ");
     ada.primary_email = "ada@ACME.example".into();
     let sim = OktaSim::start(Directory::from_people(vec![ada]), options())
@@ -144,11 +144,11 @@ async fn identifiers_are_login_email_and_second_email_normalised() {
     let snap = sync(ssws(&sim)).await.unwrap();
     assert_eq!(
         snap.accounts[0].identifiers,
-        vec![
-            "ada.lovelace@acme.example",
-            "ada@acme.example",
-            "ada@home.example"
-        ]
+        vec!["ada.lovelace@acme.example", "ada@acme.example"]
+    );
+    assert_eq!(
+        snap.accounts[0].personal_addresses,
+        vec!["ada@home.example"]
     );
 }
 

@@ -52,9 +52,18 @@ pub struct IdpAccount {
     /// The provider's own id for the account.
     pub id: String,
     pub login: String,
-    /// Every email-like identifier (login, primary, secondary, aliases, proxy addresses),
-    /// normalised with [`crate::normalize_identifier`], without duplicates.
+    /// Every email-like identifier the organisation issued (login, primary, aliases, proxy
+    /// addresses), normalised with [`crate::normalize_identifier`], without duplicates.
     pub identifiers: Vec<String>,
+    /// Identifiers that are not addresses, besides `id`, that a Salesforce Federation ID may
+    /// hold: Entra's `onPremisesImmutableId`. Kept as the provider wrote them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_ids: Vec<String>,
+    /// Secondary addresses the person may have given as a private contact (Okta
+    /// `secondEmail`, Graph `otherMails`), normalised: identities only when the policy
+    /// `matchPersonalAddresses` says so, since anyone's private address may be listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal_addresses: Vec<String>,
     pub status: AccountStatus,
     /// The provider's own status value, for evidence (e.g. `SUSPENDED`, `accountEnabled=false`).
     pub raw_status: String,
@@ -70,6 +79,9 @@ pub enum AccountStatus {
     Deprovisioned,
     Locked,
     Pending,
+    /// The provider did not say (Graph has served `"accountEnabled": null`): neither
+    /// disabled nor a reason to flag anyone.
+    Unknown,
 }
 
 impl AccountStatus {
@@ -89,6 +101,7 @@ impl AccountStatus {
             AccountStatus::Deprovisioned => "deprovisioned",
             AccountStatus::Locked => "locked",
             AccountStatus::Pending => "pending",
+            AccountStatus::Unknown => "unknown",
         }
     }
 }

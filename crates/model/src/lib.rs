@@ -14,7 +14,7 @@ pub use identity::normalize_identifier;
 pub use org::{
     ApiUsage, AuditEvent, CollectorGap, ExportJob, GrantSource, GrantSourceKind, OAuthGrant,
     OrgInfo, OrgSnapshot, Permission, PermissionGrant, SessionSettings, SessionSettingsSource,
-    SfProfile, SfUser, collector,
+    SfProfile, SfUser, SkippedRecords, collector,
 };
 
 /// Instants are UTC timestamps throughout.

@@ -27,6 +27,10 @@ pub struct OrgSnapshot {
     /// Parts of the org that could not be read (missing permission, edition). A rule that
     /// needs one of these is not evaluated, so its earlier findings are kept.
     pub gaps: Vec<CollectorGap>,
+    /// Rows left out because a field idgap needs was null (the field reference documents
+    /// it as nillable, e.g. `OauthToken.UserId`); the rest of the object was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_records: Vec<SkippedRecords>,
     /// When the sync started.
     pub read_at: Timestamp,
 }
@@ -197,6 +201,15 @@ pub struct ApiUsage {
     /// The org's daily usage after the sync, from `Sforce-Limit-Info`.
     pub used: u64,
     pub limit: u64,
+}
+
+/// How many rows of one object were left out for a null field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedRecords {
+    pub object: String,
+    pub field: String,
+    pub count: u64,
 }
 
 /// A part of the org this sync could not read, and why.

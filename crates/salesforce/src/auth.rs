@@ -18,7 +18,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 use tokio::sync::Mutex;
 
-use crate::error::SyncError;
+use crate::error::{Refusal, SyncError};
 use crate::wire::looks_like_html;
 use crate::{LoginHost, SalesforceAuth, SalesforceConfig};
 
@@ -54,19 +54,25 @@ impl TokenResponse {
     }
 }
 
+/// Salesforce accepts client credentials only on the org's My Domain host.
+pub(crate) const CLIENT_CREDENTIALS_NEED_MY_DOMAIN: &str = "Salesforce accepts the client-credentials flow only on the org's My Domain host, not on login.salesforce.com or test.salesforce.com: set loginUrl to https://<your-domain>.my.salesforce.com (Setup → My Domain shows it).";
+
 fn auth_action(method: &'static str, error: &str, description: &str) -> String {
-    let desc = description.to_ascii_lowercase();
+    let refusal = Refusal::of(error, description);
     match error {
         "invalid_client_id" => "Check the client id (the connected app's consumer key) and the login URL.".into(),
         "invalid_client" | "invalid_client_credentials" => {
             "Check the client secret (the connected app's consumer secret).".into()
         }
-        "invalid_grant" if desc.contains("authentication failure") => {
+        "invalid_grant" if refusal == Refusal::NotOnThisDomain => {
+            CLIENT_CREDENTIALS_NEED_MY_DOMAIN.into()
+        }
+        "invalid_grant" if refusal == Refusal::AuthenticationFailure => {
             "Check the client id and secret, that the app has a run-as user for the client-credentials flow, and use your My Domain login URL.".into()
         }
         "invalid_grant" => match method {
             "refresh-token" => "The stored refresh token is expired or revoked; re-authorize with `idgap connect salesforce` and update the Secret.".into(),
-            "JWT bearer" => "Check the username, that the certificate uploaded to the connected app matches the private key, that the user is pre-authorized for the app, and the machine clock.".into(),
+            "JWT bearer" => "Check the username, that the certificate uploaded to the connected app matches the private key, that the user is pre-authorized for the app, the machine clock, and the JWT audience (jwtBearer.audience; see docs/operations.md).".into(),
             "authorization-code" => "The authorization code expired or was already used; run `idgap connect salesforce` again.".into(),
             _ => "Check the connected app's credentials.".into(),
         },
@@ -136,6 +142,7 @@ pub(crate) async fn request_token(
                     Ok(e) => Attempt::Fail(SyncError::Auth {
                         method,
                         action: auth_action(method, &e.error, &e.error_description),
+                        refusal: Refusal::of(&e.error, &e.error_description),
                         error: e.error,
                         description: e.error_description,
                     }),
@@ -170,6 +177,7 @@ pub(crate) async fn request_token(
                 error: "invalid_signature".into(),
                 description: "the token response signature did not verify".into(),
                 action: "Check the client secret; if it is right, something between idgap and Salesforce altered the response.".into(),
+                refusal: Refusal::Other,
             }
         })?;
     }
@@ -264,6 +272,8 @@ pub(crate) struct Session {
 pub(crate) struct Authenticator {
     http: Http,
     login_url: String,
+    /// JWT bearer `aud` values, tried in order (see [`jwt_audiences`]).
+    audiences: Vec<String>,
     auth: SalesforceAuth,
     key: Option<RsaPrivateKey>,
     refresh_token: StdMutex<Option<SecretString>>,
@@ -284,9 +294,20 @@ impl Authenticator {
             SalesforceAuth::RefreshToken { refresh_token, .. } => Some(refresh_token.clone()),
             _ => None,
         };
+        if matches!(config.auth, SalesforceAuth::ClientCredentials { .. })
+            && !matches!(config.login, LoginHost::MyDomain(_))
+        {
+            return Err(SyncError::UnsupportedLoginHost {
+                detail: format!(
+                    "client credentials cannot sign in at {}. {CLIENT_CREDENTIALS_NEED_MY_DOMAIN}",
+                    config.login.url()
+                ),
+            });
+        }
         Ok(Authenticator {
             http: http.clone(),
             login_url: config.login.url(),
+            audiences: jwt_audiences(&config.login, config.jwt_audience.as_deref()),
             auth: config.auth.clone(),
             key,
             refresh_token: StdMutex::new(refresh_token),
@@ -390,13 +411,51 @@ impl Authenticator {
                 ..
             } => {
                 let key = self.key.as_ref().expect("parsed in Authenticator::new");
-                let assertion =
-                    SecretString::new(jwt_assertion(key, client_id, username, &self.login_url));
-                let form = [
-                    ("grant_type", JWT_BEARER),
-                    ("assertion", assertion.expose()),
-                ];
-                request_token(&self.http, &self.login_url, "JWT bearer", &form, None).await?
+                let mut audiences = self.audiences.iter().peekable();
+                let mut tried = Vec::new();
+                loop {
+                    let audience = audiences.next().expect("at least one audience");
+                    tried.push(audience.as_str());
+                    let assertion =
+                        SecretString::new(jwt_assertion(key, client_id, username, audience));
+                    let form = [
+                        ("grant_type", JWT_BEARER),
+                        ("assertion", assertion.expose()),
+                    ];
+                    match request_token(&self.http, &self.login_url, "JWT bearer", &form, None)
+                        .await
+                    {
+                        Err(SyncError::Auth {
+                            refusal: Refusal::Audience,
+                            ..
+                        }) if audiences.peek().is_some() => {
+                            tracing::debug!(audience, "JWT audience refused; trying the next");
+                            *self
+                                .token_requests
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner()) += 1;
+                        }
+                        Err(SyncError::Auth {
+                            method,
+                            error,
+                            description,
+                            action,
+                            refusal,
+                        }) if tried.len() > 1 => {
+                            break Err(SyncError::Auth {
+                                action: format!(
+                                    "Tried the JWT audiences {} in turn; set jwtBearer.audience if the org expects another. {action}",
+                                    tried.join(" and ")
+                                ),
+                                method,
+                                error,
+                                description,
+                                refusal,
+                            })?;
+                        }
+                        other => break other?,
+                    }
+                }
             }
             SalesforceAuth::ClientCredentials {
                 client_id,
@@ -425,6 +484,40 @@ impl Authenticator {
             user_id,
             generation,
         })
+    }
+}
+
+/// The JWT bearer `aud` values to try, in order. An explicit audience is the only one.
+/// Otherwise the audience Salesforce documents comes first — `https://login.salesforce.com`,
+/// or `https://test.salesforce.com` for a sandbox (including `*.sandbox.my.salesforce.com`
+/// and the older `<org>--<sandbox>.my.salesforce.com`) — and, with a My Domain login URL,
+/// that URL itself second, because some orgs accept only it (sfdx-core tries both).
+pub(crate) fn jwt_audiences(login: &LoginHost, explicit: Option<&str>) -> Vec<String> {
+    if let Some(a) = explicit.map(str::trim).filter(|a| !a.is_empty()) {
+        return vec![a.trim_end_matches('/').to_string()];
+    }
+    const PRODUCTION: &str = "https://login.salesforce.com";
+    const SANDBOX: &str = "https://test.salesforce.com";
+    match login {
+        LoginHost::Production => vec![PRODUCTION.into()],
+        LoginHost::Sandbox => vec![SANDBOX.into()],
+        LoginHost::MyDomain(_) => {
+            let url = login.url();
+            let host = url::Url::parse(&url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .unwrap_or_default();
+            let sandbox = host == "test.salesforce.com"
+                || host.ends_with(".sandbox.my.salesforce.com")
+                || (host.ends_with(".my.salesforce.com")
+                    && host.split('.').next().is_some_and(|l| l.contains("--")));
+            let documented = if sandbox { SANDBOX } else { PRODUCTION };
+            let mut out = vec![documented.to_string()];
+            if url != documented {
+                out.push(url);
+            }
+            out
+        }
     }
 }
 
@@ -526,6 +619,44 @@ mod robustness {
                 let _ = auth_action("refresh-token", &e.error, &e.error_description);
             }
         }
+    }
+
+    #[test]
+    fn jwt_audiences_are_the_documented_one_then_the_my_domain() {
+        let my = |u: &str| LoginHost::MyDomain(u.into());
+        let both = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+        assert_eq!(
+            jwt_audiences(&LoginHost::Production, None),
+            ["https://login.salesforce.com"]
+        );
+        assert_eq!(
+            jwt_audiences(&LoginHost::Sandbox, None),
+            ["https://test.salesforce.com"]
+        );
+        assert_eq!(
+            jwt_audiences(&my("https://acme.my.salesforce.com/"), None),
+            both(
+                "https://login.salesforce.com",
+                "https://acme.my.salesforce.com"
+            )
+        );
+        for sandbox in [
+            "https://acme--uat.sandbox.my.salesforce.com",
+            "https://acme--uat.my.salesforce.com",
+        ] {
+            assert_eq!(
+                jwt_audiences(&my(sandbox), None),
+                both("https://test.salesforce.com", sandbox),
+                "{sandbox}"
+            );
+        }
+        assert_eq!(
+            jwt_audiences(
+                &my("https://acme.my.salesforce.com"),
+                Some(" https://acme.my.site.com/ ")
+            ),
+            ["https://acme.my.site.com"]
+        );
     }
 
     #[test]

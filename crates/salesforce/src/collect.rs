@@ -1,10 +1,12 @@
 //! The collectors: one function per part of the snapshot, each a few read-only queries.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use std::sync::Mutex;
 
 use idgap_model::{
     AuditEvent, CollectorGap, ExportJob, GrantSource, GrantSourceKind, OAuthGrant, OrgInfo,
-    Permission, PermissionGrant, SessionSettings, SessionSettingsSource, SfUser,
+    Permission, PermissionGrant, SessionSettings, SessionSettingsSource, SfUser, SkippedRecords,
 };
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -54,6 +56,39 @@ pub(crate) fn optional<T>(
             missing_permission: None,
         })),
         Err(e) => Err(e),
+    }
+}
+
+/// Rows the collectors left out because a nillable field they need was null: one odd row
+/// never fails the sync, and the snapshot says how many there were.
+#[derive(Debug, Default)]
+pub(crate) struct Skipped(Mutex<BTreeMap<(&'static str, &'static str), u64>>);
+
+impl Skipped {
+    fn add(&self, object: &'static str, field: &'static str, n: u64) {
+        if n > 0 {
+            *self
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry((object, field))
+                .or_default() += n;
+        }
+    }
+
+    pub(crate) fn records(&self) -> Vec<SkippedRecords> {
+        let counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        counts
+            .iter()
+            .map(|(&(object, field), &count)| {
+                tracing::warn!(object, field, count, "rows with a null field were skipped");
+                SkippedRecords {
+                    object: object.into(),
+                    field: field.into(),
+                    count,
+                }
+            })
+            .collect()
     }
 }
 
@@ -147,7 +182,9 @@ struct UserRow {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct FrozenRow {
-    user_id: String,
+    /// Nillable in the field reference.
+    #[serde(default)]
+    user_id: Option<String>,
 }
 
 /// All users; `is_frozen` is filled in from [`frozen_users`] when that could be read.
@@ -179,14 +216,29 @@ pub(crate) async fn users(rest: &Rest) -> Result<Vec<SfUser>, SyncError> {
 }
 
 /// Ids of frozen users (`UserLogin.IsFrozen`; the object needs Manage Users).
-pub(crate) async fn frozen_users(rest: &Rest) -> Result<HashSet<String>, SyncError> {
+/// Rows without a `UserId` (nillable) are skipped and counted.
+pub(crate) async fn frozen_users(
+    rest: &Rest,
+    skipped: &Skipped,
+) -> Result<HashSet<String>, SyncError> {
     let frozen = rest
         .query::<FrozenRow>(
             data("UserLogin"),
             "SELECT UserId FROM UserLogin WHERE IsFrozen = true",
         )
         .await?;
-    Ok(frozen.records.into_iter().map(|r| r.user_id).collect())
+    let rows = frozen.records.len();
+    let frozen: HashSet<String> = frozen
+        .records
+        .into_iter()
+        .filter_map(|r| r.user_id)
+        .collect();
+    skipped.add(
+        "UserLogin",
+        "UserId",
+        (rows - frozen.len().min(rows)) as u64,
+    );
+    Ok(frozen)
 }
 
 /// The first 15 characters of a record id: the case-sensitive id both the 15- and the
@@ -243,6 +295,13 @@ struct AssignedSet {
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct AssignmentRow {
     assignee_id: String,
+    /// False for a session-activated permission set that is not active (v52.0+).
+    #[serde(default)]
+    is_active: Option<bool>,
+    /// True when a user access policy revoked the assignment; the field exists only in
+    /// orgs with user access policies.
+    #[serde(default)]
+    is_revoked: Option<bool>,
     #[serde(default)]
     permission_set_group_id: Option<String>,
     #[serde(default)]
@@ -264,11 +323,25 @@ struct GroupRow {
 pub(crate) async fn assignments(
     rest: &Rest,
 ) -> Result<(Vec<AssignmentRow>, HashMap<String, String>), SyncError> {
+    let query = |revoked: &str| {
+        format!(
+            "SELECT AssigneeId, IsActive{revoked}, PermissionSetId, PermissionSetGroupId, PermissionSet.Name, PermissionSet.Label, PermissionSet.IsOwnedByProfile, PermissionSet.PermissionsModifyAllData, PermissionSet.PermissionsViewAllData FROM PermissionSetAssignment WHERE PermissionSet.PermissionsModifyAllData = true OR PermissionSet.PermissionsViewAllData = true"
+        )
+    };
+    let target = data("PermissionSetAssignment");
     let (rows, groups) = futures::join!(
-        rest.query::<AssignmentRow>(
-            data("PermissionSetAssignment"),
-            "SELECT AssigneeId, PermissionSetId, PermissionSetGroupId, PermissionSet.Name, PermissionSet.Label, PermissionSet.IsOwnedByProfile, PermissionSet.PermissionsModifyAllData, PermissionSet.PermissionsViewAllData FROM PermissionSetAssignment WHERE PermissionSet.PermissionsModifyAllData = true OR PermissionSet.PermissionsViewAllData = true",
-        ),
+        async {
+            match rest
+                .query::<AssignmentRow>(target, &query(", IsRevoked"))
+                .await
+            {
+                // Without user access policies there is no IsRevoked, and nothing is revoked.
+                Err(SyncError::Query { code, .. }) if code == "INVALID_FIELD" => {
+                    rest.query::<AssignmentRow>(target, &query("")).await
+                }
+                other => other,
+            }
+        },
         rest.query::<GroupRow>(
             data("PermissionSetGroup"),
             "SELECT Id, DeveloperName, MasterLabel FROM PermissionSetGroup",
@@ -328,6 +401,10 @@ pub(crate) fn effective_permissions(
         }
     }
     for a in assignments {
+        // A revoked assignment, or a session-activated set not active now, grants nothing.
+        if a.is_revoked == Some(true) || a.is_active == Some(false) {
+            continue;
+        }
         let Some(ps) = &a.permission_set else {
             continue;
         };
@@ -368,7 +445,9 @@ pub(crate) fn effective_permissions(
 struct TokenRow {
     #[serde(default)]
     app_name: Option<String>,
-    user_id: String,
+    /// Nillable in the field reference: a row without it names no one and is skipped.
+    #[serde(default)]
+    user_id: Option<String>,
     #[serde(deserialize_with = "datetime")]
     created_date: Timestamp,
     #[serde(default, deserialize_with = "opt_datetime")]
@@ -377,16 +456,31 @@ struct TokenRow {
     use_count: Option<f64>,
 }
 
-impl From<TokenRow> for OAuthGrant {
-    fn from(t: TokenRow) -> Self {
-        OAuthGrant {
-            app_name: t.app_name.unwrap_or_default(),
-            user_id: t.user_id,
-            created: Some(t.created_date),
-            last_used: t.last_used_date,
-            use_count: t.use_count.unwrap_or(0.0).max(0.0) as u64,
-        }
+impl TokenRow {
+    /// The grant, or `None` for a row without a user.
+    fn grant(self) -> Option<OAuthGrant> {
+        Some(OAuthGrant {
+            user_id: self.user_id?,
+            app_name: self.app_name.unwrap_or_default(),
+            created: Some(self.created_date),
+            last_used: self.last_used_date,
+            use_count: self.use_count.unwrap_or(0.0).max(0.0) as u64,
+        })
     }
+}
+
+/// The grants of `rows`, counting the rows without a user in `skipped`.
+fn grants(rows: impl Iterator<Item = TokenRow>, skipped: &Skipped) -> Vec<OAuthGrant> {
+    let mut without_user = 0;
+    let out = rows
+        .filter_map(|r| {
+            let g = r.grant();
+            without_user += u64::from(g.is_none());
+            g
+        })
+        .collect();
+    skipped.add("OauthToken", "UserId", without_user);
+    out
 }
 
 const TOKEN_FIELDS: &str = "AppName, UserId, CreatedDate, LastUsedDate, UseCount";
@@ -396,7 +490,11 @@ const TOKEN_ORDER: &str = "ORDER BY CreatedDate, UserId, AppName, LastUsedDate, 
 /// `COUNT()` is above the cap the rows are read in `CreatedDate` windows: each query
 /// starts at the second of the last row read and skips the rows of that second it has
 /// already seen (the order is total over the selected fields, so the skip is exact).
-pub(crate) async fn oauth_grants(rest: &Rest, cap: u32) -> Result<Vec<OAuthGrant>, SyncError> {
+pub(crate) async fn oauth_grants(
+    rest: &Rest,
+    cap: u32,
+    skipped: &Skipped,
+) -> Result<Vec<OAuthGrant>, SyncError> {
     let target = data("OauthToken");
     let cap = cap.max(1) as usize;
     let count = rest
@@ -407,7 +505,7 @@ pub(crate) async fn oauth_grants(rest: &Rest, cap: u32) -> Result<Vec<OAuthGrant
             .query::<TokenRow>(target, &format!("SELECT {TOKEN_FIELDS} FROM OauthToken"))
             .await?;
         if r.records.len() as u64 >= r.total_size && r.records.len() < cap {
-            return Ok(r.records.into_iter().map(OAuthGrant::from).collect());
+            return Ok(grants(r.records.into_iter(), skipped));
         }
     }
     // `totalSize` is the server's word: sized from it unchecked, a hostile or corrupt
@@ -415,6 +513,8 @@ pub(crate) async fn oauth_grants(rest: &Rest, cap: u32) -> Result<Vec<OAuthGrant
     let mut out: Vec<OAuthGrant> = Vec::with_capacity(count.total_size.min(65_536) as usize);
     let mut window: Option<Timestamp> = None;
     let mut seen_in_window = 0usize;
+    // Rows read, those skipped for a null user included: what `COUNT()` counts.
+    let mut read = 0usize;
     loop {
         let filter = window
             .map(|w| format!(" WHERE CreatedDate >= {}", soql_datetime(w)))
@@ -427,8 +527,7 @@ pub(crate) async fn oauth_grants(rest: &Rest, cap: u32) -> Result<Vec<OAuthGrant
                 object: "OauthToken".into(),
                 code: "ROW_CAP".into(),
                 message: format!(
-                    "more than {cap} OAuth grants were created within one second; read {} of them",
-                    out.len()
+                    "more than {cap} OAuth grants were created within one second; read {read} of them"
                 ),
             });
         }
@@ -438,10 +537,11 @@ pub(crate) async fn oauth_grants(rest: &Rest, cap: u32) -> Result<Vec<OAuthGrant
                 .filter(|r| floor_second(r.created_date) == s)
                 .count()
         });
-        out.extend(rows.into_iter().skip(seen_in_window).map(OAuthGrant::from));
+        read += n - seen_in_window.min(n);
+        out.extend(grants(rows.into_iter().skip(seen_in_window), skipped));
         // A short window is the end; so is having read as many rows as `COUNT()` said, which
         // saves the query that would only prove an exactly full last window was the last.
-        if n < cap || out.len() as u64 >= count.total_size {
+        if n < cap || read as u64 >= count.total_size {
             return Ok(out);
         }
         window = last_second;
@@ -699,7 +799,7 @@ async fn from_health_check(
     for label in [&labels.lock_sessions_to_ip, &labels.enforce_ip_ranges] {
         let Some(row) = find(label) else {
             return Ok(Err(format!(
-                "no Health Check row is labelled '{label}' (set healthCheckLabels to the org's wording)"
+                "no Health Check row is labelled '{label}' (set spec.rules.healthCheckLabels to the org's wording)"
             )));
         };
         let value = row
@@ -880,7 +980,7 @@ mod robustness {
             check::<TokenRow>(&body)?;
             if let Ok(p) = serde_json::from_slice::<Page<TokenRow>>(&body) {
                 // Hostile UseCount (negative, 1e300) saturates instead of panicking.
-                let _: Vec<OAuthGrant> = p.records.into_iter().map(OAuthGrant::from).collect();
+                let _: Vec<OAuthGrant> = p.records.into_iter().filter_map(TokenRow::grant).collect();
             }
         }
 
@@ -937,14 +1037,41 @@ mod robustness {
     fn extreme_use_counts_saturate() {
         let row = |n: f64| TokenRow {
             app_name: None,
-            user_id: "005A".into(),
+            user_id: Some("005A".into()),
             created_date: Timestamp::UNIX_EPOCH,
             last_used_date: None,
             use_count: Some(n),
         };
-        assert_eq!(OAuthGrant::from(row(-5.0)).use_count, 0);
-        assert_eq!(OAuthGrant::from(row(1e300)).use_count, u64::MAX);
-        assert_eq!(OAuthGrant::from(row(f64::NAN)).use_count, 0);
+        let count = |r: TokenRow| r.grant().unwrap().use_count;
+        assert_eq!(count(row(-5.0)), 0);
+        assert_eq!(count(row(1e300)), u64::MAX);
+        assert_eq!(count(row(f64::NAN)), 0);
+    }
+
+    /// Regression: a row with `"UserId": null` (nillable) failed the whole page.
+    #[test]
+    fn a_token_or_frozen_row_without_a_user_is_skipped_and_counted() {
+        let body = page(vec![
+            json!({"attributes": attributes("OauthToken"), "AppName": "Data Loader", "UserId": null,
+                   "CreatedDate": "2024-01-01T00:00:00.000+0000", "LastUsedDate": null, "UseCount": 1}),
+            json!({"attributes": attributes("OauthToken"), "AppName": "Data Loader", "UserId": "005A",
+                   "CreatedDate": "2024-01-01T00:00:00.000+0000", "LastUsedDate": null, "UseCount": 2}),
+        ]);
+        let p: Page<TokenRow> = serde_json::from_value(body).unwrap();
+        let skipped = Skipped::default();
+        let got = grants(p.records.into_iter(), &skipped);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].user_id, "005A");
+        let frozen: FrozenRow = serde_json::from_value(json!({"UserId": null})).unwrap();
+        assert_eq!(frozen.user_id, None);
+        assert_eq!(
+            skipped.records(),
+            vec![SkippedRecords {
+                object: "OauthToken".into(),
+                field: "UserId".into(),
+                count: 1
+            }]
+        );
     }
 }
 
@@ -987,8 +1114,10 @@ pub mod fuzzing {
                     next_records_url: p.next_records_url,
                     records: p.records.len(),
                 };
-                let grants: Vec<OAuthGrant> = p.records.into_iter().map(OAuthGrant::from).collect();
-                assert_eq!(grants.len(), facts.records);
+                let skipped = Skipped::default();
+                let read = grants(p.records.into_iter(), &skipped);
+                let left_out: u64 = skipped.records().iter().map(|s| s.count).sum();
+                assert_eq!(read.len() as u64 + left_out, facts.records as u64);
                 facts
             });
         vec![

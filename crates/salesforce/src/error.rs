@@ -11,7 +11,12 @@ pub enum SyncError {
         error: String,
         description: String,
         action: String,
+        /// What the refusal means, read once from `error` and `description`.
+        refusal: Refusal,
     },
+    /// The sign-in method cannot work on the configured login host.
+    #[error("{detail}")]
+    UnsupportedLoginHost { detail: String },
     /// The configured private key cannot be used to sign a JWT assertion.
     #[error(
         "the JWT bearer private key is not usable: {detail}. Provide the PEM-encoded RSA private key (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`) whose certificate is uploaded to the connected app"
@@ -51,12 +56,48 @@ pub enum SyncError {
     Protocol { what: String, detail: String },
 }
 
+/// The meaning of a refused sign-in, where Salesforce's OAuth error tells it apart only by its
+/// description text. Read in one place ([`Refusal::of`]) so nothing else matches strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `invalid_grant` "request not supported on this domain": client credentials sent to
+    /// login.salesforce.com or test.salesforce.com instead of the org's My Domain.
+    NotOnThisDomain,
+    /// `invalid_grant` "audience is invalid" or "user hasn't approved this consumer": with
+    /// JWT bearer, the `aud` may be one this org does not accept.
+    Audience,
+    /// `invalid_grant` "authentication failure".
+    AuthenticationFailure,
+    Other,
+}
+
+impl Refusal {
+    pub fn of(error: &str, description: &str) -> Refusal {
+        if error != "invalid_grant" {
+            return Refusal::Other;
+        }
+        let desc = description.to_ascii_lowercase();
+        if desc.contains("not supported on this domain") {
+            Refusal::NotOnThisDomain
+        } else if desc.contains("audience is invalid")
+            || desc.contains("hasn't approved this consumer")
+        {
+            Refusal::Audience
+        } else if desc.contains("authentication failure") {
+            Refusal::AuthenticationFailure
+        } else {
+            Refusal::Other
+        }
+    }
+}
+
 impl SyncError {
     /// A PascalCase reason for Kubernetes conditions and metrics.
     pub fn reason(&self) -> &'static str {
         match self {
             SyncError::Auth { .. } => "AuthenticationFailed",
             SyncError::InvalidKey { .. } => "InvalidPrivateKey",
+            SyncError::UnsupportedLoginHost { .. } => "LoginHostNotSupported",
             SyncError::Net(NetError::HostNotAllowed(_)) => "HostNotAllowed",
             SyncError::Net(NetError::Transport { .. }) => "Unreachable",
             SyncError::Net(NetError::RetriesExhausted { .. }) => "SalesforceUnavailable",

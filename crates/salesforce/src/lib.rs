@@ -5,8 +5,9 @@
 //! ```no_run
 //! # async fn run(http: &idgap_net::Http) -> Result<(), idgap_salesforce::SyncError> {
 //! use idgap_salesforce::{LoginHost, SalesforceAuth, SalesforceConfig, sync};
+//! // Client credentials work only on the org's My Domain host.
 //! let config = SalesforceConfig::new(
-//!     LoginHost::Production,
+//!     LoginHost::MyDomain("https://acme.my.salesforce.com".into()),
 //!     SalesforceAuth::ClientCredentials { client_id: "3MVG…".into(), client_secret: "…".into() },
 //!     jiff::Timestamp::now() - jiff::SignedDuration::from_hours(168),
 //! );
@@ -39,7 +40,7 @@ use idgap_model::{ApiUsage, OrgSnapshot, collector};
 use idgap_net::{Http, SecretString};
 use jiff::Timestamp;
 
-pub use error::SyncError;
+pub use error::{Refusal, SyncError};
 
 use crate::access::{METADATA_API_NEEDS, OAUTH_TOKENS_NEED, ReaderAccess, USER_LOGIN_NEEDS};
 use crate::auth::Authenticator;
@@ -72,7 +73,8 @@ pub enum SalesforceAuth {
         username: String,
         private_key_pem: SecretString,
     },
-    /// Server-to-server with a run-as user configured on the app.
+    /// Server-to-server with a run-as user configured on the app. Salesforce accepts it only
+    /// on the org's My Domain host ([`LoginHost::MyDomain`]).
     ClientCredentials {
         client_id: String,
         client_secret: SecretString,
@@ -127,6 +129,9 @@ pub struct SalesforceConfig {
     pub enforce_ip_ranges_field: String,
     /// Ceiling for one Metadata API answer (query pages use the `Http` handle's own limit).
     pub metadata_body_limit: usize,
+    /// The JWT bearer `aud` to use instead of the documented default and its My Domain
+    /// fallback (e.g. an Experience Cloud site URL).
+    pub jwt_audience: Option<String>,
     /// Receives a refresh token Salesforce rotated to, as soon as the sync ends — also when
     /// it ends in an error, because the old token is dead either way.
     pub rotation: RotationSlot,
@@ -161,6 +166,7 @@ impl SalesforceConfig {
             health_check_labels: HealthCheckLabels::default(),
             enforce_ip_ranges_field: DEFAULT_ENFORCE_IP_RANGES_FIELD.into(),
             metadata_body_limit: DEFAULT_METADATA_BODY_LIMIT,
+            jwt_audience: None,
             rotation: RotationSlot::default(),
         }
     }
@@ -251,6 +257,7 @@ async fn read(
     };
     let session = auth.session().await?;
     let instance_url = session.instance_url.clone();
+    let skipped = collect::Skipped::default();
 
     let (org, profiles, access) = futures::try_join!(
         collect::org_info(&rest, &instance_url),
@@ -291,10 +298,11 @@ async fn read(
         async {
             match frozen_gap.flatten() {
                 Some(gap) => Ok(Err(gap)),
-                None => Ok(
-                    optional(collector::FROZEN_STATE, collect::frozen_users(&rest).await)?
-                        .map_err(|gap| needing(gap, USER_LOGIN_NEEDS)),
-                ),
+                None => Ok(optional(
+                    collector::FROZEN_STATE,
+                    collect::frozen_users(&rest, &skipped).await,
+                )?
+                .map_err(|gap| needing(gap, USER_LOGIN_NEEDS))),
             }
         },
         collect::assignments(&rest),
@@ -303,7 +311,7 @@ async fn read(
                 Some(gap) => Ok(Err(gap)),
                 None => optional(
                     collector::OAUTH_GRANTS,
-                    collect::oauth_grants(&rest, config.oauth_token_cap).await,
+                    collect::oauth_grants(&rest, config.oauth_token_cap, &skipped).await,
                 ),
             }
         },
@@ -364,6 +372,7 @@ async fn read(
                 limit,
             },
             gaps,
+            skipped_records: skipped.records(),
             read_at,
         },
         rotated_refresh_token: auth.rotated_refresh_token(),

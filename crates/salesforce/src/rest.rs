@@ -128,6 +128,7 @@ impl Rest {
                         method: "session",
                         error: "INVALID_SESSION_ID".into(),
                         description: "a freshly issued session was refused".into(),
+                        refusal: crate::error::Refusal::Other,
                         action: format!(
                             "{what}: the integration user may be blocked from the API, locked to another IP range, or the instance URL is wrong; check the user's profile and the org's session settings."
                         ),

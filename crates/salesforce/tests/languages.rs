@@ -24,6 +24,8 @@ fn directory(logins: &[&str], now: Timestamp) -> DirectorySnapshot {
                 identifiers: vec![l.to_string()],
                 status: AccountStatus::Active,
                 raw_status: "ACTIVE".into(),
+                other_ids: Vec::new(),
+                personal_addresses: Vec::new(),
             })
             .collect(),
         read_at: now,

@@ -393,7 +393,7 @@ async fn oauth_token_cap_is_partitioned_so_every_row_is_read() {
         .iter()
         .map(|t| {
             (
-                org.user_id(t.user),
+                org.user_id(t.user.expect("every generated token has a user")),
                 t.app_name.clone(),
                 t.created.as_millisecond(),
                 t.use_count,

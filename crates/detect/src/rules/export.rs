@@ -41,26 +41,25 @@ impl ExportMatcher {
         }
     }
 
-    /// Why the row is an export, or `None`: its Section contains a configured section, or
-    /// its Action equals a configured action, or its Display contains a configured word
-    /// while its Section contains "export".
+    /// Why the row is an export, or `None`: its Action equals a configured action token, or
+    /// its Section contains a configured section (the audit trail files export requests
+    /// under *Data Management*) and its Display contains a configured word — that section
+    /// also holds imports, mass deletes and other data tools, so the section alone is not
+    /// enough.
     pub(crate) fn reason(&self, ev: &AuditEvent) -> Option<&'static str> {
-        let section = ev.section.as_deref().unwrap_or("").to_lowercase();
-        if self.sections.iter().any(|s| section.contains(s.as_str())) {
-            return Some("section");
-        }
         let action = ev.action.trim().to_lowercase();
         if self.actions.contains(&action) {
             return Some("action");
         }
-        if section.contains("export") {
+        let section = ev.section.as_deref().unwrap_or("").to_lowercase();
+        if self.sections.iter().any(|s| section.contains(s.as_str())) {
             let display = ev.display.to_lowercase();
             if self
                 .display_words
                 .iter()
                 .any(|w| display.contains(w.as_str()))
             {
-                return Some("display");
+                return Some("section and display");
             }
         }
         None

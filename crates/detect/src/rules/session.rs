@@ -1,5 +1,7 @@
 //! session-ip-not-enforced: one finding per org when sessions are neither locked to their
-//! originating IP nor checked against login IP ranges on every request.
+//! originating IP nor checked against login IP ranges on every request. "Enforce login IP
+//! ranges on every request" only restricts users whose profile has login IP ranges, so it
+//! counts only when a profile of an active user has them.
 
 use idgap_model::{
     Evidence, Finding, RuleId, SessionSettings, SessionSettingsSource, Subject, SubjectKind,
@@ -11,7 +13,13 @@ const REMEDIATION: &str = "In Setup → Session Settings, enable \"Lock sessions
 const MAX_LISTED_PROFILES: usize = 10;
 
 pub(crate) fn run(ctx: &Ctx<'_>, settings: &SessionSettings, out: &mut Vec<Finding>) {
-    if settings.lock_sessions_to_ip || settings.enforce_ip_ranges_every_request {
+    let ranges_in_use = settings.profiles_with_login_ip_ranges.iter().any(|p| {
+        ctx.org
+            .users
+            .iter()
+            .any(|u| u.is_active && u.profile.as_deref() == Some(p.as_str()))
+    });
+    if settings.lock_sessions_to_ip || (settings.enforce_ip_ranges_every_request && ranges_in_use) {
         return;
     }
     let mut e = Evidence::new();
@@ -24,7 +32,15 @@ pub(crate) fn run(ctx: &Ctx<'_>, settings: &SessionSettings, out: &mut Vec<Findi
         .into(),
     );
     e.insert("lockSessionsToIp".into(), "false".into());
-    e.insert("enforceIpRangesEveryRequest".into(), "false".into());
+    e.insert(
+        "enforceIpRangesEveryRequest".into(),
+        if settings.enforce_ip_ranges_every_request {
+            "true, but no active user's profile has login IP ranges, so it restricts nothing"
+        } else {
+            "false"
+        }
+        .into(),
+    );
     let mut profiles = settings.profiles_with_login_ip_ranges.clone();
     profiles.sort();
     profiles.dedup();

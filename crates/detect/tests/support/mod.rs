@@ -49,6 +49,7 @@ pub fn org() -> OrgSnapshot {
         export_jobs: vec![],
         api_usage: ApiUsage::default(),
         gaps: vec![],
+        skipped_records: vec![],
         read_at: now(),
     }
 }
@@ -118,11 +119,14 @@ pub fn account(login: &str, status: AccountStatus) -> IdpAccount {
         AccountStatus::Deprovisioned => "DEPROVISIONED",
         AccountStatus::Locked => "LOCKED_OUT",
         AccountStatus::Pending => "STAGED",
+        AccountStatus::Unknown => "accountEnabled=null",
     };
     IdpAccount {
         id: format!("id-{login}"),
         login: login.into(),
         identifiers: vec![login.to_lowercase()],
+        other_ids: Vec::new(),
+        personal_addresses: Vec::new(),
         status,
         raw_status: raw.into(),
     }
@@ -130,6 +134,22 @@ pub fn account(login: &str, status: AccountStatus) -> IdpAccount {
 
 pub fn active(login: &str) -> IdpAccount {
     account(login, AccountStatus::Active)
+}
+
+pub fn with_id(mut a: IdpAccount, id: &str) -> IdpAccount {
+    a.id = id.into();
+    a
+}
+
+pub fn with_other_ids(mut a: IdpAccount, ids: &[&str]) -> IdpAccount {
+    a.other_ids.extend(ids.iter().map(|s| s.to_string()));
+    a
+}
+
+pub fn with_personal(mut a: IdpAccount, addresses: &[&str]) -> IdpAccount {
+    a.personal_addresses
+        .extend(addresses.iter().map(|s| s.to_lowercase()));
+    a
 }
 
 pub fn with_identifiers(mut a: IdpAccount, ids: &[&str]) -> IdpAccount {

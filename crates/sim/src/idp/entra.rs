@@ -63,6 +63,12 @@ pub struct EntraSimOptions {
     /// fewer than `$top`); lets a small directory page.
     pub served_page_cap: usize,
     pub token_lifetime: Duration,
+    /// People (by [`Person::index`]) served with `"accountEnabled": null`, as Graph has done
+    /// (microsoftgraph/microsoft-graph-docs-contrib#2410).
+    pub null_account_enabled: Vec<u64>,
+    /// People (by index) synced from on-premises AD, served with an `onPremisesImmutableId`
+    /// ([`EntraSim::immutable_id`]); everyone else has `null`, as cloud-only users do.
+    pub synced_from_ad: Vec<u64>,
 }
 
 impl EntraSimOptions {
@@ -77,6 +83,8 @@ impl EntraSimOptions {
             default_page: 100,
             served_page_cap: usize::MAX,
             token_lifetime: Duration::from_secs(3599),
+            null_account_enabled: Vec::new(),
+            synced_from_ad: Vec::new(),
         }
     }
 }
@@ -166,6 +174,14 @@ impl EntraSim {
     /// Graph's object id for a simulated person.
     pub fn user_id(person: &Person) -> String {
         format!("00000000-0000-4000-8000-{:012x}", person.index)
+    }
+
+    /// The `onPremisesImmutableId` of a person synced from AD: by default Entra Connect
+    /// writes the base64 of the AD `objectGUID`, here 16 bytes derived from the index.
+    pub fn immutable_id(person: &Person) -> String {
+        let mut guid = [0x5au8; 16];
+        guid[8..].copy_from_slice(&person.index.to_be_bytes());
+        base64::engine::general_purpose::STANDARD.encode(guid)
     }
 
     /// Whether Graph lists this person: deleted (deprovisioned) users sit in the recycle
@@ -523,7 +539,7 @@ async fn users(
     let value: Vec<Value> = page
         .iter()
         .take(top)
-        .map(|p| project(render(p, &opts.tenant_id), &select))
+        .map(|p| project(render(p, &opts), &select))
         .collect();
     body.insert("value".into(), Value::Array(value));
     Json(Value::Object(body)).into_response()
@@ -548,7 +564,8 @@ fn decode_skiptoken(token: &str) -> Option<u64> {
         .ok()
 }
 
-fn render(p: &Person, tenant: &str) -> Value {
+fn render(p: &Person, opts: &EntraSimOptions) -> Value {
+    let tenant = &opts.tenant_id;
     let guest = EntraSim::is_guest(p);
     let upn = if guest && !p.login.to_ascii_uppercase().contains("#EXT#") {
         format!("{}#EXT#@{tenant}", p.primary_email.replace('@', "_"))
@@ -572,7 +589,15 @@ fn render(p: &Person, tenant: &str) -> Value {
         "mail": p.primary_email,
         "otherMails": p.aliases,
         "proxyAddresses": if guest { vec![] } else { proxy },
-        "accountEnabled": p.state != PersonState::Suspended,
+        "accountEnabled": if opts.null_account_enabled.contains(&p.index) {
+            Value::Null
+        } else {
+            json!(p.state != PersonState::Suspended)
+        },
+        "onPremisesImmutableId": opts
+            .synced_from_ad
+            .contains(&p.index)
+            .then(|| EntraSim::immutable_id(p)),
         "userType": if guest { "Guest" } else { "Member" },
         "externalUserState": match (guest, p.state) {
             (false, _) => Value::Null,
@@ -611,7 +636,10 @@ mod tests {
     #[test]
     fn select_projects_like_graph() {
         let p = Person::active(1, "a@contoso.example").with_state(PersonState::Suspended);
-        let all = render(&p, "contoso.onmicrosoft.com");
+        let all = render(
+            &p,
+            &EntraSimOptions::new("contoso.onmicrosoft.com", "c", "s"),
+        );
         let picked = project(all.clone(), &["id".into(), "accountEnabled".into()]);
         assert_eq!(
             picked,

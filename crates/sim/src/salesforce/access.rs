@@ -146,12 +146,12 @@ impl Language {
 
 /// The API name of a standard profile given its English label (custom profiles keep
 /// their name).
-pub(crate) fn api_name_for(english_label: &str) -> String {
+/// The API name of a standard profile, by its English label; `None` for a custom profile.
+pub(crate) fn standard_api_name(english_label: &str) -> Option<String> {
     STANDARD_PROFILES
         .iter()
         .find(|(_, labels)| labels[0] == english_label)
-        .map_or(english_label, |(api, _)| api)
-        .to_string()
+        .map(|(api, _)| api.to_string())
 }
 
 /// `Profile.Name` as a user reading in `language` sees it: standard profiles translated.
@@ -169,7 +169,10 @@ mod tests {
 
     #[test]
     fn standard_labels_are_translated_and_custom_ones_are_not() {
-        assert_eq!(api_name_for("System Administrator"), "Admin");
+        assert_eq!(
+            standard_api_name("System Administrator").as_deref(),
+            Some("Admin")
+        );
         assert_eq!(
             label_in(Language::German, "Admin", "System Administrator"),
             "Systemadministrator"

@@ -70,7 +70,7 @@ const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
     ),
     (
         "dataExport",
-        "Data Export",
+        "Data Management",
         "Requested an export of organization data",
     ),
 ];

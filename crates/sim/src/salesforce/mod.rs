@@ -3,7 +3,11 @@
 //! [`SalesforceSim::start`] serves an [`OrgData`] on a loopback port with the endpoints a
 //! read-only sync uses, in Salesforce's own shapes (see `reference/salesforce-api.md`):
 //!
-//! * `POST /services/oauth2/token` — `authorization_code` (with the PKCE rules),
+//! * `POST /services/oauth2/token` — on the base URL (the org's My Domain) and under
+//!   `/login` and `/test` (login.salesforce.com and test.salesforce.com, which refuse
+//!   client credentials with "request not supported on this domain"); JWT `aud` must be a
+//!   documented audience unless [`SimOptions::accept_my_domain_audience`]. Grants:
+//!   `authorization_code` (with the PKCE rules),
 //!   `refresh_token` (optional rotation), JWT bearer (RS256 verified against the key in
 //!   [`SimCredentials::private_key_pem`]) and `client_credentials`; the exact success body
 //!   (ms `issued_at`, HMAC `signature`, `id` URL, no `expires_in`) and error bodies.
@@ -98,6 +102,9 @@ pub struct SimOptions {
     /// The `instance_url` token responses carry instead of the simulator's own URL: a hostile
     /// or broken token endpoint, for the clients' checks of that value.
     pub instance_url: Option<String>,
+    /// JWT bearer also accepts the My Domain URL as `aud`, which some real orgs do; the
+    /// documented audiences (login.salesforce.com, test.salesforce.com) always work.
+    pub accept_my_domain_audience: bool,
 }
 
 impl Default for SimOptions {
@@ -119,6 +126,7 @@ impl Default for SimOptions {
             hidden_fields: Vec::new(),
             metadata_api: true,
             instance_url: None,
+            accept_my_domain_audience: false,
         }
     }
 }
@@ -238,7 +246,7 @@ impl SalesforceSim {
         Ok(SalesforceSim { running, shared })
     }
 
-    /// `http://127.0.0.1:PORT` — the login host and the instance URL alike.
+    /// `http://127.0.0.1:PORT` — the org's My Domain: its login host and instance URL.
     pub fn base_url(&self) -> String {
         self.running.base_url()
     }
@@ -251,6 +259,17 @@ impl SalesforceSim {
             .advertised
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(base_url.to_string());
+    }
+
+    /// Stands in for `https://login.salesforce.com`: only its token endpoint is served,
+    /// which refuses client credentials as the real one does.
+    pub fn generic_login_url(&self) -> String {
+        format!("{}/login", self.running.base_url())
+    }
+
+    /// Stands in for `https://test.salesforce.com`, like [`Self::generic_login_url`].
+    pub fn generic_sandbox_login_url(&self) -> String {
+        format!("{}/test", self.running.base_url())
     }
 
     pub fn faults(&self) -> &Faults {
@@ -319,6 +338,8 @@ fn router(shared: Arc<Shared>) -> Router {
     let faults = shared.faults.clone();
     Router::new()
         .route("/services/oauth2/token", post(oauth::token))
+        .route("/login/services/oauth2/token", post(oauth::token_on_login))
+        .route("/test/services/oauth2/token", post(oauth::token_on_test))
         .route("/services/oauth2/authorize", get(oauth::authorize))
         .route("/services/oauth2/revoke", post(oauth::revoke))
         .route("/id/{org}/{user}", get(rest::identity))

@@ -91,15 +91,46 @@ fn client_auth(
     )
 }
 
+/// Which host a token request reached. The simulator serves all three on one port: its base
+/// URL is the org's My Domain, `/login` and `/test` stand in for login.salesforce.com and
+/// test.salesforce.com.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginHost {
+    MyDomain,
+    Login,
+    Test,
+}
+
 pub(crate) async fn token(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    token_at(LoginHost::MyDomain, &shared, &headers, &body)
+}
+
+pub(crate) async fn token_on_login(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    token_at(LoginHost::Login, &shared, &headers, &body)
+}
+
+pub(crate) async fn token_on_test(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    token_at(LoginHost::Test, &shared, &headers, &body)
+}
+
+fn token_at(host: LoginHost, shared: &Arc<Shared>, headers: &HeaderMap, body: &Bytes) -> Response {
+    let shared = shared.clone();
     shared.count(Kind::Token);
     shared.apply_protocol_faults("/services/oauth2/token");
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let (client_id, client_secret) = client_auth(&form, &headers);
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    let (client_id, client_secret) = client_auth(&form, headers);
     let grant_type = form.get("grant_type").map(String::as_str).unwrap_or("");
     if grant_type == JWT_BEARER {
         return jwt_bearer(
@@ -138,6 +169,11 @@ pub(crate) async fn token(
                 None
             };
             grant(&shared, user, "refresh_token api id", next)
+        }
+        // Client credentials work only on the My Domain host (pozil/pub-sub-api-node-client#58,
+        // a Salesforce maintainer's answer).
+        "client_credentials" if host != LoginHost::MyDomain => {
+            oauth_error("invalid_grant", "request not supported on this domain")
         }
         "client_credentials" => {
             if !secret_ok || shared.auth().client_credentials_revoked {
@@ -227,11 +263,15 @@ fn jwt_bearer(shared: &Shared, assertion: &str) -> Response {
     if claims.iss != shared.opts.client_id {
         return oauth_error("invalid_client_id", "client identifier invalid");
     }
-    let audiences = [
-        shared.base(),
+    // The documented audiences; the My Domain only when this org is set to accept it, as
+    // some real orgs do.
+    let mut audiences = vec![
         "https://login.salesforce.com".to_string(),
         "https://test.salesforce.com".to_string(),
     ];
+    if shared.opts.accept_my_domain_audience {
+        audiences.push(shared.base());
+    }
     if !audiences
         .iter()
         .any(|a| a.trim_end_matches('/') == claims.aud.trim_end_matches('/'))

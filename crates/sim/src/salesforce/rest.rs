@@ -244,9 +244,11 @@ fn run_query(
     let mut rows = soql::execute(&org, &parsed);
     // Rows the reader may not see are left out silently, as Salesforce does.
     match parsed.object {
-        Obj::OauthToken if !perms.customize_application => {
-            rows.retain(|&i| org.oauth_tokens[i as usize].user.0 == user)
-        }
+        Obj::OauthToken if !perms.customize_application => rows.retain(|&i| {
+            org.oauth_tokens[i as usize]
+                .user
+                .is_some_and(|u| u.0 == user)
+        }),
         Obj::UserPermissionAccess => rows.retain(|&i| i as usize == user),
         _ => {}
     }

@@ -152,6 +152,7 @@ impl Obj {
                 "PermissionSetId",
                 "PermissionSetGroupId",
                 "IsActive",
+                "IsRevoked",
                 "ExpirationDate",
             ],
             Obj::OauthToken => &[
@@ -248,7 +249,8 @@ impl Obj {
     pub(crate) fn len(self, org: &OrgData) -> usize {
         match self {
             Obj::Organization => 1,
-            Obj::User | Obj::UserLogin | Obj::UserPermissionAccess => org.users.len(),
+            Obj::User | Obj::UserPermissionAccess => org.users.len(),
+            Obj::UserLogin => org.users.len() + org.frozen_logins_without_user,
             Obj::Profile => org.profiles.len(),
             Obj::UserRole => org.roles.len(),
             Obj::PermissionSet => {
@@ -345,7 +347,7 @@ pub(crate) fn parent(org: &OrgData, obj: Obj, idx: usize, rel: &str) -> Option<u
     match (obj, rel) {
         (Obj::User, "Profile") => Some(org.users[idx].profile.0),
         (Obj::User, "UserRole") => org.users[idx].role.map(|r| r.0),
-        (Obj::UserLogin, "User") => Some(idx),
+        (Obj::UserLogin, "User") => (idx < org.users.len()).then_some(idx),
         (Obj::PermissionSet, "Profile") => match ps_row(org, idx) {
             PsRow::ProfileOwned(p) => Some(p),
             _ => None,
@@ -357,7 +359,7 @@ pub(crate) fn parent(org: &OrgData, obj: Obj, idx: usize, rel: &str) -> Option<u
         (Obj::PermissionSetAssignment, "Assignee") => Some(assignment_row(org, idx).0),
         (Obj::PermissionSetAssignment, "PermissionSet") => Some(assignment_row(org, idx).1),
         (Obj::PermissionSetAssignment, "PermissionSetGroup") => assignment_row(org, idx).2,
-        (Obj::OauthToken, "User") => Some(org.oauth_tokens[idx].user.0),
+        (Obj::OauthToken, "User") => org.oauth_tokens[idx].user.map(|u| u.0),
         (Obj::SetupAuditTrail, "CreatedBy") => org.audit_trail[idx].created_by.map(|u| u.0),
         (Obj::CronTrigger, "CronJobDetail") => Some(idx),
         (Obj::CronTrigger, "CreatedBy") => Some(org.cron_jobs[idx].created_by.0),
@@ -409,8 +411,8 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
             _ => Val::Null,
         },
         Obj::UserLogin => match field {
-            "UserId" => id_of(Obj::User, org, Some(idx)),
-            "IsFrozen" => Val::Bool(org.users[idx].frozen),
+            "UserId" => id_of(Obj::User, org, (idx < org.users.len()).then_some(idx)),
+            "IsFrozen" => Val::Bool(org.users.get(idx).is_none_or(|u| u.frozen)),
             "IsPasswordLocked" => Val::Bool(false),
             _ => Val::Null,
         },
@@ -430,7 +432,8 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
                 "AssigneeId" => id_of(Obj::User, org, Some(user)),
                 "PermissionSetId" => id_of(Obj::PermissionSet, org, Some(ps)),
                 "PermissionSetGroupId" => id_of(Obj::PermissionSetGroup, org, group),
-                "IsActive" => Val::Bool(true),
+                "IsActive" => Val::Bool(org.assignments.get(idx).is_none_or(|a| a.active)),
+                "IsRevoked" => Val::Bool(org.assignments.get(idx).is_some_and(|a| a.revoked)),
                 _ => Val::Null,
             }
         }
@@ -438,7 +441,7 @@ pub(crate) fn scalar(org: &OrgData, obj: Obj, idx: usize, field: &str) -> Val {
             let t = &org.oauth_tokens[idx];
             match field {
                 "AppName" => Val::Str(t.app_name.clone()),
-                "UserId" => id_of(Obj::User, org, Some(t.user.0)),
+                "UserId" => id_of(Obj::User, org, t.user.map(|u| u.0)),
                 "CreatedDate" => Val::Time(t.created),
                 "LastUsedDate" => Val::opt_time(t.last_used),
                 "UseCount" => Val::Int(t.use_count as i64),
