@@ -189,7 +189,7 @@ async fn an_oversized_page_fails_the_sync_without_retrying() {
     let (sim, _) = users_org_sim().await;
     let huge = format!("{{\"records\":[\"{}\"]}}", "x".repeat(300 * 1024));
     sim.faults()
-        .push(FaultRule::new("FROM+User", status(200, None, Some(&huge))).times(50));
+        .push(FaultRule::new("CreatedDate+FROM+User", status(200, None, Some(&huge))).times(50));
     let http = http().with_body_limit(256 * 1024);
     let err = sync(&http, &small_batches(&sim)).await.unwrap_err();
     assert!(
