@@ -1,12 +1,12 @@
 //! The CEL rules (`x-kubernetes-validations`) of idgap's CRDs, evaluated locally so `idgap
-//! scan` refuses what `kubectl apply` refuses. Not a CEL interpreter: the CRDs use four
+//! scan` refuses what `kubectl apply` refuses. Not a CEL interpreter: the CRDs use five
 //! shapes of rule, each recognised from the rule's text in the generated CRD and evaluated
 //! here. A new rule of another shape makes `every_crd_rule_has_a_local_evaluator` fail.
 
 use serde_json::Value;
 
 /// One recognised rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Rule {
     /// `[has(self.a), has(self.b), …].filter(x, x).size() == 1`, and its two-field form
     /// `has(self.a) != has(self.b)`: exactly one of the fields is set.
@@ -15,7 +15,22 @@ pub enum Rule {
     NotBoth(Vec<String>, Vec<String>),
     /// `self.all(r, self.exists_one(o, o.F == r.F))`: no two list items share field `F`.
     UniqueBy(String),
+    /// `!has(self.a) || (has(self.b) && !self.b.matches('re'))`: when `a` is set, `b` must be
+    /// set and not match `re` (CEL's `matches` is an RE2 search, as `regex` is).
+    NeedsNotMatching {
+        when: Vec<String>,
+        field: Vec<String>,
+        pattern: regex::Regex,
+    },
 }
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        format!("{self:?}") == format!("{other:?}")
+    }
+}
+
+impl Eq for Rule {}
 
 impl Rule {
     /// The evaluator for `rule`, if it has one of the known shapes.
@@ -31,6 +46,9 @@ impl Rule {
         if let Some((a, b)) = rule.split_once(" != ") {
             return Some(Rule::ExactlyOne(vec![has(a)?, has(b)?]));
         }
+        if let Some(r) = needs_not_matching(rule) {
+            return Some(r);
+        }
         if let Some(inner) = rule.strip_prefix("!(").and_then(|r| r.strip_suffix(')')) {
             let (a, b) = inner.split_once(" && ")?;
             return Some(Rule::NotBoth(has(a)?, has(b)?));
@@ -43,6 +61,16 @@ impl Rule {
         match self {
             Rule::ExactlyOne(fields) => fields.iter().filter(|f| is_set(value, f)).count() == 1,
             Rule::NotBoth(a, b) => !(is_set(value, a) && is_set(value, b)),
+            Rule::NeedsNotMatching {
+                when,
+                field,
+                pattern,
+            } => {
+                !is_set(value, when)
+                    || lookup(value, field)
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| !pattern.is_match(v))
+            }
             Rule::UniqueBy(field) => {
                 let Some(items) = value.as_array() else {
                     return true;
@@ -80,17 +108,39 @@ fn unique_by(rule: &str) -> Option<String> {
         .then(|| field.to_string())
 }
 
+/// `!has(self.a) || (has(self.b) && !self.b.matches('re'))`.
+fn needs_not_matching(rule: &str) -> Option<Rule> {
+    let (when, rest) = rule.strip_prefix('!')?.split_once(" || (")?;
+    let (field, rest) = rest.split_once(" && !self.")?;
+    let field = has(field)?;
+    let (path, pattern) = rest.split_once(".matches('")?;
+    let pattern = pattern.strip_suffix("'))")?;
+    if !path.split('.').eq(field.iter().map(String::as_str)) || pattern.contains('\'') {
+        return None;
+    }
+    Some(Rule::NeedsNotMatching {
+        when: has(when)?,
+        field,
+        pattern: regex::Regex::new(pattern).ok()?,
+    })
+}
+
 /// `has()` on a field: present and not null. The API server's CEL treats a nullable field
 /// set to null as absent too (kubernetes/kubernetes#106051), as serde does.
 fn is_set(value: &Value, path: &[String]) -> bool {
+    lookup(value, path).is_some()
+}
+
+/// The value at `path`, when every step is present and not null.
+fn lookup<'v>(value: &'v Value, path: &[String]) -> Option<&'v Value> {
     let mut v = value;
     for field in path {
         match v.get(field) {
             Some(next) if !next.is_null() => v = next,
-            _ => return false,
+            _ => return None,
         }
     }
-    true
+    Some(v)
 }
 
 #[cfg(test)]
@@ -131,7 +181,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(rules.len(), 6, "the CRDs' rules: {rules:?}");
+        assert_eq!(rules.len(), 7, "the CRDs' rules: {rules:?}");
         for rule in rules {
             assert!(
                 Rule::parse(&rule).is_some(),
@@ -157,6 +207,14 @@ mod tests {
         assert_eq!(unique, Rule::UniqueBy("name".into()));
         assert!(unique.holds(&json!([{"name": "a"}, {"name": "b"}])));
         assert!(!unique.holds(&json!([{"name": "a"}, {"name": "b"}, {"name": "a"}])));
+        let needs = Rule::parse(
+            "!has(self.spec.a) || (has(self.spec.b) && !self.spec.b.matches('^https?://(x|y)[.]com/?$'))",
+        )
+        .unwrap();
+        assert!(needs.holds(&json!({"spec": {}})));
+        assert!(needs.holds(&json!({"spec": {"a": {}, "b": "https://acme.my.com"}})));
+        assert!(!needs.holds(&json!({"spec": {"a": {}}})));
+        assert!(!needs.holds(&json!({"spec": {"a": {}, "b": "https://x.com"}})));
         assert_eq!(Rule::parse("self.size() > 2"), None);
     }
 }
