@@ -4,6 +4,7 @@
 
 mod connect;
 mod crd;
+pub mod emit;
 pub mod manifests;
 mod progress;
 mod scan;
@@ -150,7 +151,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", manifests::one_line(&format!("{e:#}")));
+            emit::error_line(&format!(
+                "error: {}",
+                manifests::one_line(&format!("{e:#}"))
+            ));
             ExitCode::from(2)
         }
     }
@@ -180,12 +184,13 @@ pub fn exit_code(worst: Option<Severity>, fail_on: Option<Severity>) -> ExitCode
     }
 }
 
-/// Logs go to stderr, off unless `RUST_LOG` asks for them, so stdout stays parseable.
+/// Logs go to stderr, off unless `RUST_LOG` asks for them, so stdout stays parseable; every
+/// line is redacted ([`crate::log_writer`]).
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::log_writer::Redacting(std::io::stderr))
         .try_init();
 }

@@ -72,16 +72,16 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Duration::from_secs(args.timeout.max(1)),
     );
     let outcome = build_report(&manifests, &args.only, &http, Timestamp::now()).await?;
-    print!("{}", output::render(&outcome.report, args.out.output));
+    super::emit::stdout(&output::render(&outcome.report, args.out.output))?;
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        super::emit::error_line(&format!("warning: {w}"));
     }
     if !outcome.failed_directories.is_empty() {
-        eprintln!(
+        super::emit::error_line(&format!(
             "error: {} identity provider(s) could not be read ({}); the IdP rules were not evaluated, so this scan is incomplete",
             outcome.failed_directories.len(),
             outcome.failed_directories.join("; ")
-        );
+        ));
         return Ok(ExitCode::from(2));
     }
     Ok(exit_code(outcome.report.worst(), args.out.fail_on))

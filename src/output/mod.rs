@@ -27,7 +27,10 @@ pub enum Format {
 }
 
 /// Renders `report` in `format`. The table is plain text; the others are machine-readable.
+/// The texts that quote servers (skipped-rule reasons, directory errors) are scrubbed of
+/// credential-looking fields first; the CLI's writer redacts known secrets from the result.
 pub fn render(report: &Report, format: Format) -> String {
+    let report = &report.server_text_scrubbed();
     match format {
         Format::Table => table::render(report),
         Format::Json => json::render(report),
