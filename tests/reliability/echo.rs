@@ -31,6 +31,12 @@ async fn credentials_echoed_by_a_server_reach_no_status_event_or_log() {
         .wait_ready_reason("echoed", "AuthenticationFailed")
         .await;
     let ready = condition(&obj, "Ready").unwrap();
+    for secret in [&creds.client_secret, &creds.refresh_token] {
+        assert!(
+            !ready.message.contains(secret.as_str()),
+            "a credential in the Ready condition"
+        );
+    }
     assert!(ready.message.contains("<redacted>"), "{}", ready.message);
     let notes = env.wait_warning("AuthenticationFailed", 0).await;
     assert!(

@@ -212,10 +212,8 @@ static SCRUBBERS: LazyLock<Scrubbers> = LazyLock::new(|| {
         )),
         // Authorization: Bearer x   (a header line, as an echo page prints it)
         header: build(format!(r"(?im)(^[ \t]*{name}[ \t]*:[ \t]*)[^\r\n]+")),
-        // Bearer x   SSWS x   DPoP x   Basic x
-        scheme: build(
-            r"(\b(?:[Bb]earer|SSWS|DPoP|[Bb]asic)\s+)[A-Za-z0-9._~+/-]{8,}=*".to_string(),
-        ),
+        // Bearer x   SSWS x   DPoP x   Basic x  (x: see `looks_like_credential`)
+        scheme: build(r"(\b(?:[Bb]earer|SSWS|DPoP|[Bb]asic)\s+)([A-Za-z0-9._~+/-]+=*)".to_string()),
     }
 });
 
@@ -228,13 +226,28 @@ pub fn scrub_fields(text: &str) -> Cow<'_, str> {
         (&s.form, format!("${{1}}{PLACEHOLDER}")),
         (&s.xml, format!("${{1}}{PLACEHOLDER}")),
         (&s.header, format!("${{1}}{PLACEHOLDER}")),
-        (&s.scheme, format!("${{1}}{PLACEHOLDER}")),
     ] {
         if re.is_match(&out) {
             out = Cow::Owned(re.replace_all(&out, rep.as_str()).into_owned());
         }
     }
+    if s.scheme.is_match(&out) {
+        let replaced = s.scheme.replace_all(&out, |c: &regex::Captures| {
+            if looks_like_credential(&c[2]) {
+                format!("{}{PLACEHOLDER}", &c[1])
+            } else {
+                c[0].to_string()
+            }
+        });
+        out = Cow::Owned(replaced.into_owned());
+    }
     out
+}
+
+/// After `Bearer`/`Basic`/…: a credential, not a word ("Basic Marketing User"). Every token
+/// format idgap meets is at least 16 characters with a digit somewhere.
+fn looks_like_credential(word: &str) -> bool {
+    word.len() >= 16 && word.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Text that came from a server, made safe to repeat: registered secrets redacted, then
@@ -345,7 +358,7 @@ mod tests {
 
     #[test]
     fn ordinary_messages_are_left_alone() {
-        let text = "Salesforce refused the refresh-token sign-in: invalid_grant (expired access/refresh token). Basic auth is off";
+        let text = "Salesforce refused the refresh-token sign-in: invalid_grant (expired access/refresh token). Basic auth is off for the Basic Marketing-Department-User profile";
         assert_eq!(scrub_fields(text), text);
         assert_eq!(redact(text), text);
     }
