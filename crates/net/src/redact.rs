@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use regex::Regex;
@@ -38,6 +38,11 @@ pub const PLACEHOLDER: &str = "<redacted>";
 /// API keys) is far longer; shorter ones would match ordinary words in messages.
 pub const MIN_SECRET_LEN: usize = 8;
 
+/// Values longer than this are not registered: no credential idgap handles comes near it
+/// (a 4096-bit PEM key is about 3.3 KB), and a server must not make every redaction scan a
+/// megabyte "token" it issued. Field scrubbing still blanks such a token after `Bearer`.
+pub const MAX_SECRET_LEN: usize = 16 * 1024;
+
 /// How many distinct values the registry keeps; the least recently registered go first.
 pub const MAX_REMEMBERED: usize = 1024;
 
@@ -46,15 +51,24 @@ struct Registry {
     /// Value → the tick it was last registered at.
     values: HashMap<String, u64>,
     tick: u64,
-    matcher: Option<Arc<AhoCorasick>>,
+    /// Values registered since `settled` was built; matched by `recent`.
+    pending: Vec<String>,
+    /// Two tiers, so a registration rebuilds only a small matcher: `settled` covers the values
+    /// as of its build (an evicted value may linger there until the next build, which only
+    /// redacts more), `recent` the few registered since. `None` means "rebuild".
+    settled: Option<Arc<AhoCorasick>>,
+    recent: Option<Arc<AhoCorasick>>,
 }
+
+/// How many values may wait in the recent tier before both tiers are rebuilt as one.
+const RECENT_TIER: usize = 32;
 
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Default::default);
 
 impl Registry {
     fn register(&mut self, value: &str) {
         let value = value.trim();
-        if value.len() < MIN_SECRET_LEN {
+        if value.len() < MIN_SECRET_LEN || value.len() > MAX_SECRET_LEN {
             return;
         }
         self.tick += 1;
@@ -73,29 +87,45 @@ impl Registry {
             self.values.remove(&oldest);
         }
         self.values.insert(value.to_string(), tick);
-        self.matcher = None;
+        self.pending.push(value.to_string());
+        if self.pending.len() > RECENT_TIER {
+            self.pending.clear();
+            self.settled = None;
+        }
+        self.recent = None;
     }
 
-    /// The matcher over every registered form, rebuilt only after the set changed.
-    fn matcher(&mut self) -> Option<Arc<AhoCorasick>> {
-        if self.values.is_empty() {
-            return None;
+    /// The matchers over every registered form (settled tier first), rebuilt only after the
+    /// set changed.
+    fn matchers(&mut self) -> Vec<Arc<AhoCorasick>> {
+        if self.settled.is_none() {
+            self.pending.clear();
+            self.settled = build_matcher(self.values.keys());
         }
-        if self.matcher.is_none() {
-            let mut patterns: Vec<String> =
-                self.values.keys().flat_map(|v| encoded_forms(v)).collect();
-            patterns.sort();
-            patterns.dedup();
-            // Leftmost-longest: when one secret contains another (a token inside
-            // `SSWS token`), the whole longer match goes.
-            let built = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&patterns)
-                .expect("literal patterns always build");
-            self.matcher = Some(Arc::new(built));
+        if self.recent.is_none() {
+            self.recent = build_matcher(self.pending.iter());
         }
-        self.matcher.clone()
+        self.settled.iter().chain(&self.recent).cloned().collect()
     }
+}
+
+/// One matcher over every form of `values`; `None` when there are none. Leftmost-longest:
+/// when one secret contains another (a token inside `SSWS token`), the longer match goes.
+fn build_matcher<'a>(values: impl Iterator<Item = &'a String>) -> Option<Arc<AhoCorasick>> {
+    let mut patterns: Vec<String> = values.flat_map(|v| encoded_forms(v)).collect();
+    if patterns.is_empty() {
+        return None;
+    }
+    patterns.sort();
+    patterns.dedup();
+    // A contiguous NFA builds in time linear in the patterns; the DFA the builder may pick
+    // for few patterns can take minutes on a long value.
+    let built = AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&patterns)
+        .expect("literal patterns always build");
+    Some(Arc::new(built))
 }
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
@@ -173,14 +203,15 @@ fn json_escape(value: &str, slash: bool) -> String {
 
 /// `text` with every registered secret (in any registered form) replaced by [`PLACEHOLDER`].
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let Some(ac) = registry().matcher() else {
-        return Cow::Borrowed(text);
-    };
-    if !ac.is_match(text) {
-        return Cow::Borrowed(text);
+    let matchers = registry().matchers();
+    let mut out = Cow::Borrowed(text);
+    for ac in matchers {
+        if ac.is_match(out.as_ref()) {
+            let replacements = vec![PLACEHOLDER; ac.patterns_len()];
+            out = Cow::Owned(ac.replace_all(&out, &replacements));
+        }
     }
-    let replacements = vec![PLACEHOLDER; ac.patterns_len()];
-    Cow::Owned(ac.replace_all(text, &replacements))
+    out
 }
 
 /// Field names whose values are credentials (matched case-insensitively inside the name, so
@@ -311,6 +342,14 @@ mod tests {
     }
 
     #[test]
+    fn huge_values_are_not_registered() {
+        let huge = "h".repeat(MAX_SECRET_LEN + 1);
+        let mut reg = Registry::default();
+        reg.register(&huge);
+        assert!(reg.values.is_empty());
+    }
+
+    #[test]
     fn short_values_are_not_registered() {
         register("short7x");
         register("   ");
@@ -378,7 +417,11 @@ mod tests {
         assert_eq!(reg.values.len(), MAX_REMEMBERED);
         assert!(reg.values.contains_key("kept-value-registered-again"));
         assert!(!reg.values.contains_key("dropped-value-never-again"));
-        let ac = reg.matcher().unwrap();
-        assert!(ac.is_match("kept-value-registered-again"));
+        let matchers = reg.matchers();
+        assert!(
+            matchers
+                .iter()
+                .any(|ac| ac.is_match("kept-value-registered-again"))
+        );
     }
 }
