@@ -229,6 +229,9 @@ struct Scrubbers {
 
 static SCRUBBERS: LazyLock<Scrubbers> = LazyLock::new(|| {
     let name = format!(r"[A-Za-z0-9_.-]*(?:{FIELD_WORDS})[A-Za-z0-9_.-]*");
+    // A header name has no dots, unlike the field paths idgap's own messages start with
+    // (`spec.auth.refreshToken.refreshToken: …`).
+    let header_name = format!(r"[A-Za-z0-9_-]*(?:{FIELD_WORDS})[A-Za-z0-9_-]*");
     let build = |p: String| Regex::new(&p).expect("scrubber patterns are valid");
     Scrubbers {
         // "client_secret": "x"   "authorization": ["Bearer x"]
@@ -242,7 +245,7 @@ static SCRUBBERS: LazyLock<Scrubbers> = LazyLock::new(|| {
             r"(?i)(<(?:[A-Za-z0-9_-]+:)?{name}(?:\s[^>]*)?>)[^<]+"
         )),
         // Authorization: Bearer x   (a header line, as an echo page prints it)
-        header: build(format!(r"(?im)(^[ \t]*{name}[ \t]*:[ \t]*)[^\r\n]+")),
+        header: build(format!(r"(?im)(^[ \t]*{header_name}[ \t]*:[ \t]*)[^\r\n]+")),
         // Bearer x   SSWS x   DPoP x   Basic x  (x: see `looks_like_credential`)
         scheme: build(r"(\b(?:[Bb]earer|SSWS|DPoP|[Bb]asic)\s+)([A-Za-z0-9._~+/-]+=*)".to_string()),
     }
@@ -400,6 +403,8 @@ mod tests {
         let text = "Salesforce refused the refresh-token sign-in: invalid_grant (expired access/refresh token). Basic auth is off for the Basic Marketing-Department-User profile";
         assert_eq!(scrub_fields(text), text);
         assert_eq!(redact(text), text);
+        let field = "spec.auth.refreshToken.refreshToken: Secret `later` not found";
+        assert_eq!(scrub_fields(field), field);
     }
 
     #[test]
