@@ -6,8 +6,10 @@
 
 pub mod cli;
 pub mod demo;
+pub mod log_writer;
 pub mod operator;
 pub mod output;
 pub mod pipeline;
+pub mod redact_value;
 pub mod resolve;
 pub mod resources;

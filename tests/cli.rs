@@ -10,6 +10,8 @@ mod common;
 mod connect;
 #[path = "cli/demo.rs"]
 mod demo;
+#[path = "cli/echo.rs"]
+mod echo;
 #[path = "cli/errors.rs"]
 mod errors;
 #[path = "cli/hostile.rs"]

@@ -10,6 +10,8 @@ mod support;
 mod capture;
 #[path = "reliability/crash.rs"]
 mod crash;
+#[path = "reliability/echo.rs"]
+mod echo;
 #[path = "reliability/env.rs"]
 mod env;
 #[path = "reliability/faults.rs"]

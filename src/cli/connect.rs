@@ -71,7 +71,7 @@ pub async fn run(args: SalesforceConnectArgs) -> anyhow::Result<()> {
         .allow(&args.allow_hosts)
         .context("--allow-host")?;
     for w in policy.broad_pattern_warnings() {
-        eprintln!("warning: {w}");
+        super::emit::error_line(&format!("warning: {w}"));
     }
     let http = Http::new(policy, RetryPolicy::default(), Duration::from_secs(30));
     // Refuse a login host the allow-list forbids before asking anyone to sign in.
@@ -155,7 +155,7 @@ pub async fn run(args: SalesforceConnectArgs) -> anyhow::Result<()> {
             "Connected to {}. The Secret below holds a refresh token: store it like a password (e.g. pipe it to `kubectl apply -f -`).",
             grant.instance_url
         );
-        super::stdout::print(&secret_manifest(&secret, &grant.instance_url)?)?;
+        super::emit::stdout_verbatim(&secret_manifest(&secret, &grant.instance_url)?)?;
     }
     eprintln!(
         "\n{}",

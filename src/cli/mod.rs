@@ -5,11 +5,11 @@
 
 mod connect;
 mod crd;
+pub mod emit;
 pub mod manifests;
 mod progress;
 mod scan;
 mod sim;
-pub(crate) mod stdout;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -181,7 +181,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", manifests::one_line(&format!("{e:#}")));
+            emit::error_line(&format!(
+                "error: {}",
+                manifests::one_line(&format!("{e:#}"))
+            ));
             ExitCode::from(2)
         }
     }
@@ -196,7 +199,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         },
         Command::Sim(args) => sim::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Crd => {
-            stdout::print(&crd::crds_yaml()?)?;
+            emit::stdout_verbatim(&crd::crds_yaml()?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => crate::operator::run(args).await.map(|()| ExitCode::SUCCESS),
@@ -213,7 +216,7 @@ pub fn exit_code(worst: Option<Severity>, fail_on: Option<Severity>) -> ExitCode
 
 /// Logs go to stderr, off unless `RUST_LOG` asks for them (e.g. `RUST_LOG=idgap=debug`),
 /// so stdout stays parseable; coloured only when stderr is a terminal, so a log file holds
-/// no escape sequences.
+/// no escape sequences; every line is redacted ([`crate::log_writer`]).
 fn init_tracing() {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -221,7 +224,7 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
+        .with_writer(crate::log_writer::Redacting(std::io::stderr))
         .try_init();
 }
 

@@ -58,22 +58,22 @@ pub enum ScanError {
 pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let manifests = Manifests::load(&args.files, args.strict)?;
     for note in &manifests.notes {
-        eprintln!("note: {note}");
+        super::emit::error_line(&format!("note: {note}"));
     }
     for w in &manifests.warnings {
-        eprintln!("warning: {w}");
+        super::emit::error_line(&format!("warning: {w}"));
     }
     let policy = HostPolicy::vendors_only()
         .allow(&args.allow_hosts)
         .map_err(ScanError::from)?;
     for w in policy.broad_pattern_warnings() {
-        eprintln!("warning: {w}");
+        super::emit::error_line(&format!("warning: {w}"));
     }
     let http = Http::new(policy, RetryPolicy::default(), args.timeout);
     let outcome = build_report(&manifests, &args.only, &http, Timestamp::now()).await?;
-    super::stdout::print(&output::render(&outcome.report, args.out.output))?;
+    super::emit::stdout(&output::render(&outcome.report, args.out.output))?;
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        super::emit::error_line(&format!("warning: {w}"));
     }
     Ok(finish(
         &outcome.report,
@@ -121,10 +121,10 @@ pub fn finish(report: &Report, fail_on: Option<Severity>, allow_partial: bool) -
     } else {
         ("error", "the results of the other integrations are printed")
     };
-    eprintln!(
+    super::emit::error_line(&format!(
         "{label}: incomplete scan: {}; {tail}",
         one_line(&parts.join("; "))
-    );
+    ));
     if accepted {
         exit_code(report.worst(), fail_on)
     } else {

@@ -44,7 +44,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     eprintln!("Simulated Entra ID:       {entra_url}");
     eprintln!("The operator must be started with --allow-host 127.0.0.1 to call them.");
     eprintln!("Manifests on stdout; press Ctrl-C to stop.\n");
-    super::stdout::print(&format!(
+    super::emit::stdout_verbatim(&format!(
         "{}{END_MARKER}\n",
         sims.manifests(&args.namespace, now)
     ))?;

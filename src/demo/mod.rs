@@ -58,9 +58,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         other => output::render(report, other),
     };
-    crate::cli::stdout::print(&rendered)?;
+    crate::cli::emit::stdout(&rendered)?;
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        crate::cli::emit::error_line(&format!("warning: {w}"));
     }
     if let Some(wrong) = not_flagged.iter().find(|n| n.flagged) {
         anyhow::bail!(

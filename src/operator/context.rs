@@ -123,7 +123,8 @@ impl Context {
         action: &str,
         note: String,
     ) {
-        let mut note = note;
+        // Redacted before the cut, so a secret straddling it leaves no prefix.
+        let mut note = idgap_net::redact::server_text(&note);
         if note.len() > 1000 {
             let mut cut = 1000;
             while !note.is_char_boundary(cut) {

@@ -10,6 +10,7 @@ use kube::api::{Patch, PatchParams};
 
 use crate::resolve::SecretMap;
 use crate::resources::SecretKeyRef;
+use idgap_net::SecretString;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DereferenceError {
@@ -63,11 +64,11 @@ pub async fn read_referenced(
         map.add_secret(name);
         for (key, value) in secret.data.unwrap_or_default() {
             if let Ok(text) = String::from_utf8(value.0) {
-                map.insert(name, &key, text);
+                map.insert(name, &key, SecretString::unregistered(text));
             }
         }
         for (key, value) in secret.string_data.unwrap_or_default() {
-            map.insert(name, &key, value);
+            map.insert(name, &key, SecretString::unregistered(value));
         }
     }
     Ok(map)

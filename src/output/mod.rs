@@ -3,7 +3,7 @@
 //! nothing here does I/O besides returning strings.
 
 mod csv;
-mod escape;
+pub(crate) mod escape;
 mod json;
 mod report;
 pub mod rules;
@@ -29,7 +29,10 @@ pub enum Format {
 }
 
 /// Renders `report` in `format`. The table is plain text; the others are machine-readable.
+/// The texts that quote servers (skipped-rule reasons, directory errors) are scrubbed of
+/// credential-looking fields first; the CLI's writer redacts known secrets from the result.
 pub fn render(report: &Report, format: Format) -> String {
+    let report = &report.server_text_scrubbed();
     match format {
         Format::Table => table::render(report),
         Format::Json => json::render(report),

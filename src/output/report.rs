@@ -185,6 +185,27 @@ impl Report {
         out
     }
 
+    /// The same report with every text that may quote a server (skipped-rule reasons,
+    /// directory errors) passed through `idgap_net::redact::server_text`.
+    pub fn server_text_scrubbed(&self) -> Report {
+        let scrub = idgap_net::redact::server_text;
+        let mut report = self.clone();
+        for f in &mut report.failed {
+            f.error = scrub(&f.error);
+        }
+        for i in &mut report.integrations {
+            for s in &mut i.skipped {
+                s.reason = scrub(&s.reason);
+            }
+            for d in &mut i.directories {
+                if let Err(e) = &mut d.accounts {
+                    *e = scrub(e);
+                }
+            }
+        }
+        report
+    }
+
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for i in &self.integrations {

@@ -65,8 +65,18 @@ impl SecretSource for SecretMap {
     }
 }
 
-/// Reads one referenced value, with the field path in every error.
+/// Reads one referenced credential, with the field path in every error. The value is
+/// registered for redaction (`idgap_net::redact`): from here on no output can print it.
 pub(super) fn read(
+    secrets: &dyn SecretSource,
+    object_namespace: &str,
+    field: &str,
+    r: &SecretKeyRef,
+) -> Result<SecretString, ResolveError> {
+    read_value(secrets, object_namespace, field, r).map(SecretString::registered)
+}
+
+fn read_value(
     secrets: &dyn SecretSource,
     object_namespace: &str,
     field: &str,
@@ -118,12 +128,12 @@ pub(super) fn without_final_newline(value: SecretString) -> SecretString {
     }
 }
 
-/// Reads a non-secret identifier (a client id) kept in a Secret, trimmed.
+/// Reads a non-secret identifier (a client id) kept in a Secret, trimmed; not redacted.
 pub(super) fn read_plain(
     secrets: &dyn SecretSource,
     object_namespace: &str,
     field: &str,
     r: &SecretKeyRef,
 ) -> Result<String, ResolveError> {
-    read(secrets, object_namespace, field, r).map(|v| v.expose().trim().to_string())
+    read_value(secrets, object_namespace, field, r).map(|v| v.expose().trim().to_string())
 }

@@ -21,9 +21,15 @@ pub struct Output {
 
 /// Runs the built `idgap` binary with `args` and waits for it.
 pub async fn idgap(args: &[&str]) -> Output {
+    idgap_with_env(args, &[]).await
+}
+
+/// Like [`idgap`], with extra environment variables (`RUST_LOG` is unset otherwise).
+pub async fn idgap_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_idgap"))
         .args(args)
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .output()
         .await
         .expect("the idgap binary runs");

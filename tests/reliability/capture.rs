@@ -48,7 +48,8 @@ pub fn install() {
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::DEBUG)
             .with_ansi(false)
-            .with_writer(buffer.clone())
+            // Through the redacting writer, exactly as `idgap run` logs.
+            .with_writer(idgap::log_writer::Redacting(buffer.clone()))
             .finish();
         tracing::subscriber::set_global_default(subscriber)
             .expect("no other global subscriber in this binary");

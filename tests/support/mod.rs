@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod echo;
 pub mod process;
 
 #[allow(unused_imports)]

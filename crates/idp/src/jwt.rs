@@ -40,7 +40,8 @@ pub fn sign_rs256(
 }
 
 /// Like [`sign_rs256`], with extra JOSE header fields (e.g. Entra's `x5t`). `alg` and `typ`
-/// are set here unless `extra_header` already has a `typ`.
+/// are set here unless `extra_header` already has a `typ`. The signed assertion is a bearer
+/// credential until it expires, so it is registered for redaction (`idgap_net::redact`).
 pub fn sign_rs256_with_header(
     extra_header: Map<String, Value>,
     claims: &Value,
@@ -57,10 +58,12 @@ pub fn sign_rs256_with_header(
     let signature = signer
         .try_sign(signing_input.as_bytes())
         .map_err(|_| config("the RSA key could not produce a signature"))?;
-    Ok(format!(
+    let signed = format!(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(signature.to_bytes())
-    ))
+    );
+    idgap_net::redact::register(&signed);
+    Ok(signed)
 }
 
 /// Checks that `private_key_pem` is an RSA private key idgap can sign with, without signing.

@@ -205,6 +205,11 @@ impl Session<'_> {
                 Method::POST,
                 &url,
                 |rb| {
+                    // The header carries base64(`id:secret`), which no other form matches.
+                    idgap_net::redact::register_basic(
+                        &config.client_id,
+                        config.client_secret.expose(),
+                    );
                     rb.basic_auth(&config.client_id, Some(config.client_secret.expose()))
                         .json(&json!({"grant_type": "client_credentials"}))
                 },

@@ -9,6 +9,7 @@
 
 mod body;
 mod hosts;
+pub mod redact;
 mod retry;
 mod secret;
 
@@ -45,9 +46,10 @@ impl HttpResponse {
             .collect()
     }
 
-    /// A short, printable excerpt of the body for error messages (never a whole page).
+    /// A short, printable excerpt of the body for error messages (never a whole page). The
+    /// whole body is redacted before it is cut, so a secret straddling the cut leaves no prefix.
     pub fn body_excerpt(&self) -> String {
-        let text = String::from_utf8_lossy(&self.body);
+        let text = redact::server_text(&String::from_utf8_lossy(&self.body));
         let mut excerpt: String = text.chars().take(200).collect();
         if text.chars().count() > 200 {
             excerpt.push('…');

@@ -164,7 +164,9 @@ pub(super) fn secret_values(
                 raw
             };
             // stringData wins over data for the same key, as in the API server.
-            values.insert(key.clone(), SecretString::new(value));
+            // Registered for redaction when resolve reads it as a credential, not before: a
+            // Secret also holds client ids and usernames.
+            values.insert(key.clone(), SecretString::unregistered(value));
         }
     }
     Ok(SecretValues { values })

@@ -5,6 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use sha2::Digest;
 
 use crate::operator::{INTEGRATION_LABEL, RULE_LABEL, SEVERITY_LABEL, SPEC_HASH_ANNOTATION};
+use crate::redact_value::{Strength, redacted_as};
 use crate::resources::{AccessFinding, AccessFindingSpec, FindingSubject};
 
 /// The SalesforceIntegration that owns the findings.
@@ -96,6 +97,8 @@ fn one(owner: &Owner, f: &Finding, name: String) -> DesiredFinding {
         remediation: f.remediation.clone(),
         occurred_at: f.occurred_at.map(|t| t.to_string()),
     };
+    // Evidence quotes org data; a credential in it (an app named after a leaked token) goes.
+    let spec = redacted_as(spec, Strength::KnownSecrets);
     let labels: BTreeMap<String, String> = [
         (INTEGRATION_LABEL, label_value(&owner.name)),
         (RULE_LABEL, f.rule.as_str().to_string()),
