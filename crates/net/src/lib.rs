@@ -13,7 +13,7 @@ mod retry;
 mod secret;
 
 pub use body::DEFAULT_BODY_LIMIT;
-pub use hosts::{HostPolicy, HostPolicyError};
+pub use hosts::{HostPolicy, HostPolicyError, InstanceUrlError};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secret::SecretString;
 
