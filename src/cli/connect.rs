@@ -289,29 +289,9 @@ fn checked_instance_url(http: &Http, raw: &str) -> anyhow::Result<String> {
             "the token response's instance_url {shown:?} was refused: {why}. Nothing was written; check that --login-url points at Salesforce"
         )
     };
-    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(refuse(
-            "it contains whitespace or control characters".into(),
-        ));
-    }
-    let url = http
-        .policy()
-        .check_salesforce(raw)
-        .map_err(|e| refuse(e.to_string()))?;
-    let origin = url.origin().ascii_serialization();
-    let plain = url.username().is_empty()
-        && url.password().is_none()
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && url.path() == "/"
-        && raw.trim_end_matches('/') == origin;
-    if !plain {
-        return Err(refuse(
-            "an instance URL is only a scheme and a host, e.g. https://acme.my.salesforce.com"
-                .into(),
-        ));
-    }
-    Ok(origin)
+    http.policy()
+        .check_instance_url(raw)
+        .map_err(|e| refuse(e.to_string()))
 }
 
 /// The Secret `idgap connect` prints or applies, as the API object.

@@ -25,21 +25,66 @@ pub(crate) async fn read_capped(
     mut resp: reqwest::Response,
     limit: usize,
 ) -> Result<Vec<u8>, BodyError> {
-    let declared = resp.content_length();
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(BodyError::TooLarge { declared });
-    }
-    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    let mut body = CappedBody::new(resp.content_length(), limit)?;
     loop {
         match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > limit {
-                    return Err(BodyError::TooLarge { declared });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
+            Ok(Some(chunk)) => body.push(&chunk)?,
+            Ok(None) => return Ok(body.finish()),
             Err(e) => return Err(BodyError::Transport(crate::describe(&e))),
         }
     }
+}
+
+/// The limit itself, apart from the transport, so it can be checked (and fuzzed) over any
+/// sequence of chunks: a declared length over the limit is refused before anything is kept,
+/// and a chunk that would take the body past it is refused before it is copied.
+pub(crate) struct CappedBody {
+    declared: Option<u64>,
+    limit: usize,
+    body: Vec<u8>,
+}
+
+impl CappedBody {
+    pub(crate) fn new(declared: Option<u64>, limit: usize) -> Result<Self, BodyError> {
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(BodyError::TooLarge { declared });
+        }
+        Ok(CappedBody {
+            declared,
+            limit,
+            body: Vec::with_capacity(declared.map_or(0, |n| n as usize)),
+        })
+    }
+
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Result<(), BodyError> {
+        if self.body.len() + chunk.len() > self.limit {
+            return Err(BodyError::TooLarge {
+                declared: self.declared,
+            });
+        }
+        self.body.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.body
+    }
+}
+
+/// Entry point for the coverage-guided fuzz targets in `fuzz/`: the limit over a sequence of
+/// chunks, as [`read_capped`] applies it. `Err` carries the declared length it reported.
+pub fn capped_chunks<'a>(
+    declared: Option<u64>,
+    limit: usize,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Vec<u8>, Option<u64>> {
+    let refused = |e: BodyError| match e {
+        BodyError::TooLarge { declared } => declared,
+        BodyError::Transport(_) => unreachable!("no transport here"),
+    };
+    let mut body = CappedBody::new(declared, limit).map_err(refused)?;
+    for chunk in chunks {
+        body.push(chunk).map_err(refused)?;
+    }
+    Ok(body.finish())
 }

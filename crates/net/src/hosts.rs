@@ -150,7 +150,13 @@ impl HostPolicy {
     /// send idgap, or a printed manifest, to another vendor's host. Explicit patterns pass.
     pub fn check_salesforce(&self, url: &str) -> Result<Url, HostPolicyError> {
         let parsed = self.check(url)?;
-        let host = parsed.host_str().unwrap_or("").to_ascii_lowercase();
+        // Without brackets, as `check` and the patterns hold an IPv6 address.
+        let host = parsed
+            .host_str()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         let port = parsed.port_or_known_default();
         let explicit = self.allowed.iter().any(|p| p.matches(&host, port));
         if explicit || SALESFORCE_DOMAINS.iter().any(|d| host_matches(d, &host)) {
@@ -158,6 +164,53 @@ impl HostPolicy {
         } else {
             Err(HostPolicyError::NotSalesforce { host })
         }
+    }
+}
+
+/// Why a Salesforce-given instance URL was refused by [`HostPolicy::check_instance_url`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstanceUrlError {
+    #[error("it contains whitespace or control characters")]
+    Unprintable,
+    #[error(transparent)]
+    Policy(#[from] HostPolicyError),
+    #[error("an instance URL is only a scheme and a host, e.g. https://acme.my.salesforce.com")]
+    NotAnOrigin,
+    #[error("its host is not a DNS name (letters, digits, hyphens and dots) or an IP address")]
+    NotAHostName,
+}
+
+impl HostPolicy {
+    /// A token response's `instance_url` as the origin to store: exactly
+    /// `https://<Salesforce host>[:port]` (or an explicitly allowed test host), since it is
+    /// written into a Secret manifest and called by every later sync. A value with a path,
+    /// query, credentials, whitespace or control characters is refused as a whole.
+    pub fn check_instance_url(&self, raw: &str) -> Result<String, InstanceUrlError> {
+        if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(InstanceUrlError::Unprintable);
+        }
+        let url = self.check_salesforce(raw)?;
+        let origin = url.origin().ascii_serialization();
+        let plain = url.username().is_empty()
+            && url.password().is_none()
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.path() == "/"
+            && raw.trim_end_matches('/') == origin;
+        if !plain {
+            return Err(InstanceUrlError::NotAnOrigin);
+        }
+        // A URL host may hold `~`, `'`, `{`, `_` and more; no Salesforce host does.
+        let dns_name = |d: &str| {
+            d.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        };
+        if !matches!(url.host(), Some(url::Host::Domain(d)) if dns_name(d))
+            && !matches!(url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)))
+        {
+            return Err(InstanceUrlError::NotAHostName);
+        }
+        Ok(origin)
     }
 }
 
@@ -221,6 +274,44 @@ fn short(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (found by the `net_instance_url` fuzz target): a URL host may contain
+    /// characters no DNS name has (`https://acme.light~ing.force.com:8443` was accepted and
+    /// would have been written into the Secret); only DNS names and IP addresses pass.
+    #[test]
+    fn instance_url_hosts_are_dns_names() {
+        let p = HostPolicy::vendors_only()
+            .allow(["127.0.0.1:4000", "[::1]:4000"])
+            .unwrap();
+        for bad in [
+            "https://acme.light~ing.force.com:8443",
+            "https://a'b.my.salesforce.com",
+            "https://a{b}.my.salesforce.com",
+            "https://a_b.my.salesforce.com",
+        ] {
+            assert_eq!(
+                p.check_instance_url(bad),
+                Err(InstanceUrlError::NotAHostName),
+                "{bad}"
+            );
+        }
+        for good in [
+            "https://acme.lightning.force.com:8443",
+            "https://acme--dev.sandbox.my.salesforce.com/",
+            "http://127.0.0.1:4000",
+            "http://[::1]:4000",
+        ] {
+            assert_eq!(
+                p.check_instance_url(good).as_deref(),
+                Ok(good.trim_end_matches('/')),
+                "{good}"
+            );
+        }
+        assert_eq!(
+            p.check_instance_url("https://acme.my.salesforce.com\nkind: X"),
+            Err(InstanceUrlError::Unprintable)
+        );
+    }
 
     #[test]
     fn vendor_hosts_need_tls() {

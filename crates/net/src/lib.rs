@@ -14,9 +14,16 @@ mod retry;
 mod secret;
 
 pub use body::DEFAULT_BODY_LIMIT;
-pub use hosts::{HostPolicy, HostPolicyError};
+pub use hosts::{HostPolicy, HostPolicyError, InstanceUrlError};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use secret::SecretString;
+
+/// Entry points for the coverage-guided fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::body::capped_chunks;
+    pub use crate::retry::retry_after_at;
+}
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -58,7 +58,7 @@ pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// [`parse_retry_after`] with `now` given, so a date's wait can be tested exactly.
-fn retry_after_at(headers: &HeaderMap, now: jiff::Timestamp) -> Option<Duration> {
+pub fn retry_after_at(headers: &HeaderMap, now: jiff::Timestamp) -> Option<Duration> {
     let v = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(seconds) = v.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0)

@@ -78,9 +78,7 @@ impl ReaderAccess {
             "readerPermissions",
             rest.query::<AccessRow>(target, ACCESS_SOQL).await,
         )? {
-            Ok(page) => page.records.into_iter().next().ok_or_else(|| {
-                "UserPermissionAccess returned no row for the integration user".to_string()
-            }),
+            Ok(page) => first_row(page.records),
             Err(gap) => Err(gap.reason),
         };
         Ok(ReaderAccess {
@@ -147,6 +145,14 @@ impl ReaderAccess {
             Err(_) => true,
         }
     }
+}
+
+/// The one row `UserPermissionAccess` answers, or why the permissions stay unknown.
+fn first_row(records: Vec<AccessRow>) -> Result<AccessRow, String> {
+    records
+        .into_iter()
+        .next()
+        .ok_or_else(|| "UserPermissionAccess returned no row for the integration user".to_string())
 }
 
 /// The reads whose completeness depends on a permission, and what they need.
@@ -217,5 +223,55 @@ mod tests {
                 .is_some()
         );
         assert!(access.may_try(USER_LOGIN_NEEDS));
+    }
+}
+
+/// Entry point for the coverage-guided fuzz targets in `fuzz/`: the reader's permissions as
+/// [`ReaderAccess::read`] builds them from a page, and what every permission-dependent read
+/// decides from them. No behaviour of its own.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use crate::rest::Page;
+
+    /// What one permission-dependent read decides.
+    #[derive(Debug)]
+    pub struct Decision {
+        /// The permissions it needs (API names), the first being the one a gap asks for.
+        pub needs: Vec<&'static str>,
+        /// The four permissions as read (customize application, manage users, modify
+        /// metadata, modify all data), or `None` when the page had no row.
+        pub held: Option<[bool; 4]>,
+        pub gap: Option<CollectorGap>,
+        pub may_try: bool,
+    }
+
+    /// A `UserPermissionAccess` query page as the sync reads it (`None`: not a page), and
+    /// what each permission-dependent read then decides.
+    pub fn reader_access(body: &[u8]) -> Option<Vec<Decision>> {
+        let page = serde_json::from_slice::<Page<AccessRow>>(body).ok()?;
+        let access = ReaderAccess {
+            user_id: "005A".into(),
+            held: first_row(page.records),
+        };
+        let held = access.held.as_ref().ok().map(|r| {
+            [
+                r.permissions_customize_application,
+                r.permissions_manage_users,
+                r.permissions_modify_metadata,
+                r.permissions_modify_all_data,
+            ]
+        });
+        Some(
+            [OAUTH_TOKENS_NEED, USER_LOGIN_NEEDS, METADATA_API_NEEDS]
+                .into_iter()
+                .map(|needs| Decision {
+                    needs: needs.iter().map(|p| p.as_str()).collect(),
+                    held,
+                    gap: access.require("fuzz", needs, "it would read less"),
+                    may_try: access.may_try(needs),
+                })
+                .collect(),
+        )
     }
 }

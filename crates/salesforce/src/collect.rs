@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::SalesforceConfig;
 use crate::error::SyncError;
 use crate::rest::{Rest, Target};
+use crate::soap::MetadataRecord;
 use crate::wire::{datetime, floor_second, opt_datetime, soql_datetime};
 
 fn data(object: &str) -> Target<'_> {
@@ -249,16 +250,19 @@ fn id15(id: &str) -> &str {
 
 /// Profile id (15 characters) → Metadata API `fullName`, from `listMetadata(Profile)`.
 pub(crate) async fn profile_api_names(rest: &Rest) -> Result<HashMap<String, String>, SyncError> {
-    Ok(rest
-        .list_metadata("Profile")
-        .await?
+    Ok(api_names(rest.list_metadata("Profile").await?))
+}
+
+/// The `listMetadata` items that name both an id and a `fullName`, keyed by the 15-character id.
+fn api_names(items: Vec<MetadataRecord>) -> HashMap<String, String> {
+    items
         .into_iter()
         .filter_map(|r| {
             let id = r.get("id")?.trim();
             let name = r.get("fullName")?.trim();
             (!id.is_empty() && !name.is_empty()).then(|| (id15(id).to_string(), name.to_string()))
         })
-        .collect())
+        .collect()
 }
 
 /// The snapshot's profiles: labels as read, API names where `api_names` has them.
@@ -1137,6 +1141,18 @@ pub mod fuzzing {
             ),
             ("COUNT()", facts::<serde_json::Value>(body)),
         ]
+    }
+
+    /// How many `listMetadata` items were read, and the id → `fullName` map built from them.
+    pub type ListedProfiles = (usize, HashMap<String, String>);
+
+    /// A `listMetadataResponse` as `soap_call` reads it (its outermost `result` elements),
+    /// then the profile id → `fullName` map the sync builds from it; `Err` is a SOAP fault.
+    pub fn list_metadata_profiles(xml: &[u8]) -> Option<Result<ListedProfiles, (String, String)>> {
+        Some(match crate::soap::parse_items(xml, "result")? {
+            crate::soap::SoapBody::Records(items) => Ok((items.len(), api_names(items))),
+            crate::soap::SoapBody::Fault { code, message } => Err((code, message)),
+        })
     }
 
     /// A Health Check value read as yes/no, and the 15-character form of a record id.

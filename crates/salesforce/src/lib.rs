@@ -28,6 +28,7 @@ pub mod wire;
 /// Entry points for the coverage-guided fuzz targets in `fuzz/` (not an API).
 #[doc(hidden)]
 pub mod fuzzing {
+    pub use crate::access::fuzzing::*;
     pub use crate::auth::fuzzing::*;
     pub use crate::collect::fuzzing::*;
     pub use crate::soap::fuzzing::*;
