@@ -25,7 +25,7 @@ use idgap_idp::{IdpConfig, OktaAuth, OktaConfig};
 use idgap_model::ProviderKind;
 use idgap_net::{HostPolicy, Http, RetryPolicy, SecretString};
 use idgap_salesforce::{LoginHost, SalesforceAuth, SalesforceConfig};
-use idgap_sim::faults::{Fault, FaultRule};
+use idgap_sim::faults::FaultRule;
 use idgap_sim::idp::Directory;
 use idgap_sim::idp::okta::{OktaSim, OktaSimOptions};
 use idgap_sim::salesforce::{GenerateSpec, OrgData, SalesforceSim, SimOptions};
@@ -263,9 +263,9 @@ fn serve(args: &[String]) {
             .unwrap();
         let latency = latency_ms();
         if latency > 0 {
-            let wait = || FaultRule::new("/", Fault::Delay(Duration::from_millis(latency)));
-            sf.faults().push(wait().times(u32::MAX));
-            okta.faults().push(wait().times(u32::MAX));
+            let wait = FaultRule::latency(Duration::from_millis(latency));
+            sf.faults().push(wait.clone());
+            okta.faults().push(wait);
         }
         let creds = sf.credentials();
         println!(

@@ -128,6 +128,10 @@ pub struct SimArgs {
     /// (forwarded to the simulators). 0 picks free ports.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Delay every simulator answer by this many milliseconds (a slow network, for
+    /// benchmarking or watching a sync progress). 0 answers at once.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -1,6 +1,10 @@
 //! `idgap sim`: the simulators as a standalone server, with the manifests that point at
-//! them, so the operator can be tried without a real org. Runs until Ctrl-C.
+//! them, so the operator can be tried without a real org. Runs until Ctrl-C or SIGTERM, then
+//! says how many requests each simulator served (what a person debugging a sync wants to know).
 
+use std::time::Duration;
+
+use idgap_sim::faults::FaultRule;
 use jiff::Timestamp;
 
 use super::SimArgs;
@@ -25,6 +29,12 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
             Sims::start_generated(&size, now).await?
         }
     };
+    if args.latency_ms > 0 {
+        let latency = FaultRule::latency(Duration::from_millis(args.latency_ms));
+        sims.salesforce.faults().push(latency.clone());
+        sims.okta.faults().push(latency.clone());
+        sims.entra.faults().push(latency);
+    }
     if args.port != 0 {
         sims.forward_from(args.port).await.map_err(|e| {
             anyhow::anyhow!(
@@ -48,7 +58,27 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         "{}{END_MARKER}\n",
         sims.manifests(&args.namespace, now)
     ))?;
-    tokio::signal::ctrl_c().await?;
-    eprintln!("Stopping the simulators.");
+    stopped().await?;
+    eprintln!("Stopping the simulators. Requests served:");
+    eprintln!(
+        "  Salesforce: {}",
+        sims.salesforce.request_log().entries().len()
+    );
+    eprintln!("  Okta:       {}", sims.okta.request_log().entries().len());
+    eprintln!("  Entra ID:   {}", sims.entra.request_log().entries().len());
     Ok(())
+}
+
+/// Waits for Ctrl-C, or SIGTERM (how `kill`, a container runtime or a test harness stops us).
+async fn stopped() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await
 }

@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::common::{expected_findings, idgap};
 
@@ -33,7 +33,7 @@ async fn start_sim(args: &[&str]) -> (tokio::process::Child, String) {
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -141,4 +141,62 @@ async fn sim_on_fixed_ports_pages_through_the_advertised_ports() {
         .unwrap_or_else(|| panic!("{}", out.stdout));
     assert_eq!(okta["accounts"], 450, "three pages of 200: {okta}");
     child.kill().await.unwrap();
+}
+
+/// `GET /services/data/` (the unauthenticated version list) on 127.0.0.1:`port`, over a plain
+/// socket; returns the status line.
+async fn get_versions(port: u16) -> String {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /services/data/ HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer.lines().next().unwrap_or("").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_latency_delays_every_answer() {
+    let port = three_free_ports();
+    let (mut child, _) = start_sim(&["--port", &port.to_string(), "--latency-ms", "400"]).await;
+    let started = std::time::Instant::now();
+    let status = get_versions(port).await;
+    let elapsed = started.elapsed();
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(
+        elapsed >= Duration::from_millis(400),
+        "answered after {elapsed:?}"
+    );
+    child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_prints_the_requests_served_on_sigterm() {
+    let port = three_free_ports();
+    let (mut child, _) = start_sim(&["--port", &port.to_string()]).await;
+    for _ in 0..2 {
+        assert!(get_versions(port).await.contains(" 200 "));
+    }
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut stderr = String::new();
+    let mut pipe = child.stderr.take().unwrap();
+    tokio::time::timeout(Duration::from_secs(30), pipe.read_to_string(&mut stderr))
+        .await
+        .expect("the sim exits on SIGTERM")
+        .unwrap();
+    assert!(child.wait().await.unwrap().success(), "{stderr}");
+    for line in ["  Salesforce: 2", "  Okta:       0", "  Entra ID:   0"] {
+        assert!(
+            stderr.lines().any(|l| l == line),
+            "{line:?} missing:\n{stderr}"
+        );
+    }
 }

@@ -464,3 +464,44 @@ async fn standard_profile_labels_are_translated_but_api_names_are_not() {
         "{listed}"
     );
 }
+
+/// Salesforce answers `query/?q=` (with the slash simple-salesforce sends) as `query?q=`,
+/// for the REST and the Tooling API; the next-page link keeps its usual form.
+#[tokio::test]
+async fn query_with_a_trailing_slash_answers_the_same_rows() {
+    let (org, _) = scenario(Timestamp::now());
+    let sim = start(org, SimOptions::default().min_batch_size(2)).await;
+    let token = client_credentials_token(&sim).await;
+    let q: String =
+        url::form_urlencoded::byte_serialize(b"SELECT Id, Username FROM User ORDER BY Username")
+            .collect();
+    for api in ["query", "tooling/query"] {
+        let get = |path: String| {
+            let token = token.clone();
+            async move {
+                let resp = raw(
+                    Method::GET,
+                    &path,
+                    Some(&token),
+                    None,
+                    &[("Sforce-Query-Options", "batchSize=3")],
+                )
+                .await;
+                assert_eq!(resp.status.as_u16(), 200, "{path}");
+                json(&resp)
+            }
+        };
+        let base = format!("{}/services/data/v62.0/{api}", sim.base_url());
+        let plain = get(format!("{base}?q={q}")).await;
+        let slashed = get(format!("{base}/?q={q}")).await;
+        assert_eq!(slashed["totalSize"], plain["totalSize"], "{api}");
+        assert_eq!(slashed["records"], plain["records"], "{api}");
+        let next = slashed["nextRecordsUrl"].as_str().unwrap();
+        assert!(
+            next.starts_with(&format!("/services/data/v62.0/{api}/01g")),
+            "{next}"
+        );
+        let second = get(format!("{}{next}", sim.base_url())).await;
+        assert_eq!(second["records"].as_array().unwrap().len(), 3, "{api}");
+    }
+}

@@ -58,6 +58,12 @@ impl FaultRule {
         }
     }
 
+    /// Delays every answer by `delay`, for as long as the simulator runs: the added latency
+    /// of benchmarks and `idgap sim --latency-ms`.
+    pub fn latency(delay: Duration) -> Self {
+        FaultRule::new("/", Fault::Delay(delay)).times(u32::MAX)
+    }
+
     pub fn skip(mut self, n: u32) -> Self {
         self.skip = n;
         self

@@ -156,6 +156,11 @@ impl EntraSim {
         &self.shared.faults
     }
 
+    /// Every request served so far, in arrival order.
+    pub fn request_log(&self) -> &crate::record::RequestLog {
+        self.running.request_log()
+    }
+
     pub fn requests(&self) -> EntraRequestCounts {
         EntraRequestCounts {
             token: self.shared.token_requests.load(Ordering::Relaxed),

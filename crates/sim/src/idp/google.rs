@@ -149,6 +149,11 @@ impl GoogleSim {
         &self.shared.faults
     }
 
+    /// Every request served so far, in arrival order.
+    pub fn request_log(&self) -> &crate::record::RequestLog {
+        self.running.request_log()
+    }
+
     pub fn requests(&self) -> GoogleRequestCounts {
         GoogleRequestCounts {
             token: self.shared.token_requests.load(Ordering::Relaxed),

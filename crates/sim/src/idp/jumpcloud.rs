@@ -97,6 +97,11 @@ impl JumpCloudSim {
         &self.shared.faults
     }
 
+    /// Every request served so far, in arrival order.
+    pub fn request_log(&self) -> &crate::record::RequestLog {
+        self.running.request_log()
+    }
+
     pub fn requests(&self) -> JumpCloudRequestCounts {
         JumpCloudRequestCounts {
             users: self.shared.user_requests.load(Ordering::Relaxed),

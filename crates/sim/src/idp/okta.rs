@@ -161,6 +161,11 @@ impl OktaSim {
         &self.shared.faults
     }
 
+    /// Every request served so far, in arrival order.
+    pub fn request_log(&self) -> &crate::record::RequestLog {
+        self.running.request_log()
+    }
+
     pub fn requests(&self) -> OktaRequestCounts {
         OktaRequestCounts {
             token: self.shared.token_requests.load(Ordering::Relaxed),

@@ -118,6 +118,11 @@ impl OneLoginSim {
         &self.shared.faults
     }
 
+    /// Every request served so far, in arrival order.
+    pub fn request_log(&self) -> &crate::record::RequestLog {
+        self.running.request_log()
+    }
+
     pub fn requests(&self) -> OneLoginRequestCounts {
         OneLoginRequestCounts {
             token: self.shared.token_requests.load(Ordering::Relaxed),

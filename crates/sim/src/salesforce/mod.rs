@@ -298,7 +298,7 @@ impl SalesforceSim {
 
     /// Every request served so far, in arrival order (for replaying them in benchmarks).
     pub fn request_log(&self) -> &crate::record::RequestLog {
-        &self.shared.log
+        self.running.request_log()
     }
 
     pub fn reset_request_counts(&self) {
@@ -347,6 +347,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/services/data/", get(rest::versions))
         .route("/services/data/{ver}/limits", get(rest::limits))
         .route("/services/data/{ver}/query", get(rest::query))
+        // Salesforce answers `query/?q=` like `query?q=` (simple-salesforce sends the slash).
+        .route("/services/data/{ver}/query/", get(rest::query))
         .route(
             "/services/data/{ver}/query/{locator}",
             get(rest::query_more),
@@ -356,14 +358,14 @@ fn router(shared: Arc<Shared>) -> Router {
             get(rest::tooling_query),
         )
         .route(
+            "/services/data/{ver}/tooling/query/",
+            get(rest::tooling_query),
+        )
+        .route(
             "/services/data/{ver}/tooling/query/{locator}",
             get(rest::tooling_query_more),
         )
         .route("/services/Soap/m/{ver}", post(metadata::soap))
         .with_state(shared.clone())
         .layer(axum::middleware::from_fn_with_state(faults, faults::layer))
-        .layer(axum::middleware::from_fn_with_state(
-            shared.log.clone(),
-            crate::record::layer,
-        ))
 }

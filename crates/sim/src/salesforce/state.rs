@@ -120,7 +120,6 @@ pub(crate) struct Shared {
     pub limit: AtomicU64,
     pub counts: Mutex<RequestCounts>,
     pub faults: Faults,
-    pub log: crate::record::RequestLog,
 }
 
 /// Which counter a request adds to.
@@ -151,7 +150,6 @@ impl Shared {
             cursor_seq: AtomicU64::new(0),
             counts: Mutex::new(RequestCounts::default()),
             faults: Faults::default(),
-            log: Default::default(),
         }
     }
 
