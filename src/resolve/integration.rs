@@ -85,14 +85,21 @@ pub fn resolve_integration(
             format!("{m}; each sync spends Salesforce API calls"),
         )
     })?;
-    let lookback = spec.audit_lookback.duration();
+    let lookback = spec
+        .audit_lookback
+        .checked()
+        .map_err(|m| ResolveError::invalid("spec.auditLookback", m))?;
     if lookback > Duration::from_secs(180 * 86400) {
         return Err(ResolveError::invalid(
             "spec.auditLookback",
             "Salesforce keeps the setup audit trail for 180 days; use 4320h or less",
         ));
     }
-    let event_retention = spec.findings.event_retention.duration();
+    let event_retention = spec
+        .findings
+        .event_retention
+        .checked()
+        .map_err(|m| ResolveError::invalid("spec.findings.eventRetention", m))?;
 
     let login = match (&spec.environment, &spec.login_url) {
         (Some(_), Some(_)) => {

@@ -19,24 +19,49 @@ const LONGEST: f64 = 10.0 * 365.0 * 86400.0;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interval {
     text: String,
-    value: Duration,
+    /// `None` when the text is longer than ten years (see [`Interval::checked`]).
+    value: Option<Duration>,
 }
 
 impl Interval {
     /// The shortest sync interval either kind accepts: each sync spends API calls.
     pub const MINIMUM: Duration = Duration::from_secs(60);
 
-    /// Parses [`DURATION_PATTERN`] syntax.
+    /// Parses [`DURATION_PATTERN`] syntax, refusing values longer than ten years.
     pub fn parse(s: &str) -> Result<Interval, String> {
-        let value = parse_duration(s)?;
+        let interval = Interval::read(s)?;
+        interval.checked()?;
+        Ok(interval)
+    }
+
+    /// Like [`Interval::parse`], but a value too long is kept (and refused later by
+    /// [`Interval::checked`]): the API server's pattern admits it, and one resource that
+    /// cannot be read would stop the operator's watch of every resource of its kind.
+    fn read(s: &str) -> Result<Interval, String> {
+        let value = match parse_duration(s) {
+            Ok(d) => Some(d),
+            Err(Length::TooLong) => None,
+            Err(Length::NotADuration) => {
+                return Err(format!(
+                    "`{s}` is not a duration (expected e.g. 30m, 1h, 1h30m, 90s)"
+                ));
+            }
+        };
         Ok(Interval {
             text: s.to_string(),
             value,
         })
     }
 
+    /// The value; ten years when it is longer (which [`Interval::checked`] refuses).
     pub fn duration(&self) -> Duration {
+        self.value.unwrap_or(Duration::from_secs_f64(LONGEST))
+    }
+
+    /// The value, or why it is too long to be meant.
+    pub fn checked(&self) -> Result<Duration, String> {
         self.value
+            .ok_or_else(|| format!("`{}` is longer than ten years", self.text))
     }
 
     pub fn as_str(&self) -> &str {
@@ -48,10 +73,11 @@ impl Interval {
     /// the resource's status instead of failing to read it (the CRD schema cannot express
     /// the minimum).
     pub fn at_least_minimum(&self) -> Result<Duration, String> {
-        if self.value < Self::MINIMUM {
+        let value = self.checked()?;
+        if value < Self::MINIMUM {
             return Err(format!("`{}` is shorter than the 1m minimum", self.text));
         }
-        Ok(self.value)
+        Ok(value)
     }
 }
 
@@ -76,7 +102,7 @@ impl Serialize for Interval {
 impl<'de> Deserialize<'de> for Interval {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Interval::parse(&text).map_err(serde::de::Error::custom)
+        Interval::read(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -94,9 +120,16 @@ impl JsonSchema for Interval {
     }
 }
 
+/// Why a text is not a usable duration.
+#[derive(Debug, PartialEq)]
+enum Length {
+    NotADuration,
+    TooLong,
+}
+
 /// Parses a duration in [`DURATION_PATTERN`] syntax.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("`{s}` is not a duration (expected e.g. 30m, 1h, 1h30m, 90s)");
+fn parse_duration(s: &str) -> Result<Duration, Length> {
+    let bad = || Length::NotADuration;
     let mut total = 0f64;
     let mut rest = s.trim();
     if rest.is_empty() {
@@ -126,7 +159,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         rest = &rest[unit_len..];
     }
     if !total.is_finite() || total > LONGEST {
-        return Err(bad());
+        return Err(Length::TooLong);
     }
     Ok(Duration::from_secs_f64(total))
 }
@@ -140,9 +173,12 @@ mod tests {
         assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        for bad in ["", "10", "1d", "h", "-1h", "1h 30m", "99999999h"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+        for bad in ["", "10", "1d", "h", "-1h", "1h 30m"] {
+            assert_eq!(parse_duration(bad), Err(Length::NotADuration), "{bad}");
         }
+        assert_eq!(parse_duration("99999999h"), Err(Length::TooLong));
+        let err = Interval::parse("99999999h").unwrap_err();
+        assert!(err.contains("longer than ten years"), "{err}");
     }
 
     #[test]
@@ -176,6 +212,13 @@ mod tests {
         assert_eq!(serde_json::to_string(&i).unwrap(), r#""90s""#);
         let err = serde_json::from_str::<Interval>(r#""1d""#).unwrap_err();
         assert!(err.to_string().contains("`1d` is not a duration"), "{err}");
+        // The API server's pattern admits it; it is read, and refused when resolved.
+        let long: Interval = serde_json::from_str(r#""99999999h""#).unwrap();
+        assert!(
+            long.at_least_minimum()
+                .unwrap_err()
+                .contains("longer than ten years")
+        );
     }
 
     #[test]
