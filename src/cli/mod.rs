@@ -149,7 +149,7 @@ pub fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
                 .map_err(|_| format!("`{s}` is too large a number of seconds"))?,
         )
     } else {
-        crate::resources::parse_duration(t)?
+        crate::resources::Interval::parse(t)?.duration()
     };
     if d.is_zero() {
         return Err(format!("`{s}` is zero; give a timeout such as 30s"));

@@ -137,9 +137,11 @@ pub async fn reconcile(
         return Ok(Action::await_change());
     }
 
-    let interval = crate::resources::parse_duration(&obj.spec.interval)
-        .unwrap_or(Duration::from_secs(1800))
-        .max(Duration::from_secs(60));
+    let interval = obj
+        .spec
+        .interval
+        .duration()
+        .max(crate::resources::Interval::MINIMUM);
     let last_sync_time: Option<Timestamp> = previous
         .last_sync_time
         .as_deref()

@@ -354,9 +354,10 @@ pub async fn reconcile(
 }
 
 fn resolve_interval(obj: &SalesforceIntegration) -> Duration {
-    crate::resources::parse_duration(&obj.spec.interval)
-        .unwrap_or(Duration::from_secs(3600))
-        .max(Duration::from_secs(60))
+    obj.spec
+        .interval
+        .duration()
+        .max(crate::resources::Interval::MINIMUM)
 }
 
 /// dereference → resolve → directories → sync + detect → build → apply.

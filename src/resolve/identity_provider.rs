@@ -6,7 +6,6 @@ use idgap_idp::{
 };
 
 use super::ResolveError;
-use super::integration::duration;
 use super::secrets::{SecretSource, read, read_plain};
 use crate::resources::{IdentityProvider, IdentityProviderSpec, SecretKeyRef};
 
@@ -69,13 +68,10 @@ pub fn resolve_identity_provider(
         .clone()
         .unwrap_or_else(|| "default".to_string());
     let spec = &obj.spec;
-    let interval = duration(&spec.interval, "spec.interval")?;
-    if interval < Duration::from_secs(60) {
-        return Err(ResolveError::invalid(
-            "spec.interval",
-            format!("`{}` is shorter than the 1m minimum", spec.interval),
-        ));
-    }
+    let interval = spec
+        .interval
+        .at_least_minimum()
+        .map_err(|m| ResolveError::invalid("spec.interval", m))?;
     let blocks = [
         spec.okta.is_some(),
         spec.entra_id.is_some(),

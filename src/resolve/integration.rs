@@ -9,7 +9,7 @@ use super::ResolveError;
 use super::secrets::{SecretSource, read, read_plain};
 use crate::resources::{
     CLIENT_CREDENTIALS_NEED_MY_DOMAIN, Environment, RuleName, SalesforceIntegration,
-    SalesforceIntegrationSpec, SecretKeyRef, SeverityName, parse_duration,
+    SalesforceIntegrationSpec, SecretKeyRef, SeverityName,
 };
 
 /// Everything one sync of one integration needs, with credentials in hand.
@@ -79,27 +79,27 @@ pub fn resolve_integration(
         .unwrap_or_else(|| "default".to_string());
     let spec = &obj.spec;
 
-    let interval = duration(&spec.interval, "spec.interval")?;
-    if interval < Duration::from_secs(60) {
-        return Err(ResolveError::invalid(
+    let interval = spec.interval.at_least_minimum().map_err(|m| {
+        ResolveError::invalid(
             "spec.interval",
-            format!(
-                "`{}` is shorter than the 1m minimum; each sync spends Salesforce API calls",
-                spec.interval
-            ),
-        ));
-    }
-    let lookback = duration(&spec.audit_lookback, "spec.auditLookback")?;
+            format!("{m}; each sync spends Salesforce API calls"),
+        )
+    })?;
+    let lookback = spec
+        .audit_lookback
+        .checked()
+        .map_err(|m| ResolveError::invalid("spec.auditLookback", m))?;
     if lookback > Duration::from_secs(180 * 86400) {
         return Err(ResolveError::invalid(
             "spec.auditLookback",
             "Salesforce keeps the setup audit trail for 180 days; use 4320h or less",
         ));
     }
-    let event_retention = duration(
-        &spec.findings.event_retention,
-        "spec.findings.eventRetention",
-    )?;
+    let event_retention = spec
+        .findings
+        .event_retention
+        .checked()
+        .map_err(|m| ResolveError::invalid("spec.findings.eventRetention", m))?;
 
     let login = match (&spec.environment, &spec.login_url) {
         (Some(_), Some(_)) => {
@@ -395,10 +395,6 @@ fn severity(s: SeverityName) -> Severity {
         SeverityName::Medium => Severity::Medium,
         SeverityName::Low => Severity::Low,
     }
-}
-
-pub(super) fn duration(value: &str, field: &str) -> Result<Duration, ResolveError> {
-    parse_duration(value).map_err(|m| ResolveError::invalid(field, m))
 }
 
 fn signed(d: Duration) -> jiff::SignedDuration {

@@ -187,6 +187,14 @@ fn what_the_schema_cannot_express_is_refused_here() {
             "spec.auditLookback",
         ),
         (
+            BASE.replace("interval: 1h", "interval: 99999999h"),
+            "spec.interval",
+        ),
+        (
+            format!("{BASE}  findings:\n    eventRetention: 99999999h\n"),
+            "spec.findings.eventRetention",
+        ),
+        (
             format!(
                 "{BASE}  exclusions:\n    - users: [a@b.c]\n      reason: x\n      expires: \"2027-02-30\"\n"
             ),

@@ -3,6 +3,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Condition, SecretKeyRef};
+use super::interval::Interval;
 
 /// One directory (Okta, Entra ID, Google Workspace, JumpCloud or OneLogin), read on its own
 /// interval and shared by every SalesforceIntegration in the namespace that links it.
@@ -27,8 +28,7 @@ use super::common::{Condition, SecretKeyRef};
 pub struct IdentityProviderSpec {
     /// How often the directory is read, e.g. `30m`.
     #[serde(default = "default_idp_interval")]
-    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
-    pub interval: String,
+    pub interval: Interval,
     /// Stops syncing this directory; integrations keep using the last snapshot.
     #[serde(default)]
     pub suspend: bool,
@@ -44,8 +44,8 @@ pub struct IdentityProviderSpec {
     pub one_login: Option<OneLoginSpec>,
 }
 
-fn default_idp_interval() -> String {
-    "30m".to_string()
+fn default_idp_interval() -> Interval {
+    Interval::parse("30m").expect("a valid default")
 }
 
 /// Okta: an API token, or an OAuth service app (private_key_jwt, optional DPoP).

@@ -3,6 +3,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Condition, SecretKeyRef};
+use super::interval::Interval;
 
 /// One Salesforce org, read on an interval and compared with the linked identity providers.
 #[derive(CustomResource, KubeSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,8 +28,7 @@ use super::common::{Condition, SecretKeyRef};
 pub struct SalesforceIntegrationSpec {
     /// How often the org is synced, e.g. `1h`.
     #[serde(default = "default_interval")]
-    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
-    pub interval: String,
+    pub interval: Interval,
     /// Stops syncing; existing findings stay.
     #[serde(default)]
     pub suspend: bool,
@@ -48,8 +48,7 @@ pub struct SalesforceIntegrationSpec {
     pub identity_provider_refs: Vec<IdentityProviderRef>,
     /// How far back the first sync reads the setup audit trail.
     #[serde(default = "default_audit_lookback")]
-    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
-    pub audit_lookback: String,
+    pub audit_lookback: Interval,
     /// REST API version, e.g. `v62.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^v[0-9]{2,3}\.0$"))]
@@ -71,12 +70,12 @@ pub struct SalesforceIntegrationSpec {
 /// Salesforce answers client credentials only on the org's My Domain host.
 pub const CLIENT_CREDENTIALS_NEED_MY_DOMAIN: &str = "auth.clientCredentials needs loginUrl set to the org's My Domain URL (https://<your-domain>.my.salesforce.com, shown in Setup > My Domain): Salesforce refuses the client-credentials flow on login.salesforce.com and test.salesforce.com";
 
-fn default_interval() -> String {
-    "1h".to_string()
+fn default_interval() -> Interval {
+    Interval::parse("1h").expect("a valid default")
 }
 
-fn default_audit_lookback() -> String {
-    "168h".to_string()
+fn default_audit_lookback() -> Interval {
+    Interval::parse("168h").expect("a valid default")
 }
 
 #[derive(JsonSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,8 +283,7 @@ pub struct FindingsSpec {
     pub max_findings: u32,
     /// How long findings about past events (data exports) are kept after the event.
     #[serde(default = "default_event_retention")]
-    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
-    pub event_retention: String,
+    pub event_retention: Interval,
 }
 
 impl Default for FindingsSpec {
@@ -301,8 +299,8 @@ fn default_max_findings() -> u32 {
     1000
 }
 
-fn default_event_retention() -> String {
-    "720h".to_string()
+fn default_event_retention() -> Interval {
+    Interval::parse("720h").expect("a valid default")
 }
 
 #[derive(JsonSchema, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -6,8 +6,9 @@ mod crdgen;
 mod finding;
 mod identity_provider;
 mod integration;
+mod interval;
 
-pub use common::{Condition, DURATION_PATTERN, SecretKeyRef, parse_duration};
+pub use common::{Condition, SecretKeyRef};
 pub use crdgen::{crd_files, crd_yaml, crds, crds_yaml};
 pub use finding::{AccessFinding, AccessFindingSpec, FindingSubject};
 pub use identity_provider::{
@@ -22,6 +23,7 @@ pub use integration::{
     SalesforceIntegrationStatus, SeverityName, SeverityOverride, SkippedRuleStatus, StatusApiUsage,
     StatusInventory, StatusSummary,
 };
+pub use interval::{DURATION_PATTERN, Interval};
 
 pub const GROUP: &str = "idgap.io";
 pub const VERSION: &str = "v1alpha1";

@@ -116,6 +116,12 @@ impl RuleId {
             RuleId::DataExportByNonAdmin => "data-export-by-non-admin",
         }
     }
+
+    /// Data exports are events: their findings stay for the retention period after the
+    /// event, even when a later sync's audit window no longer covers it.
+    pub fn is_event_rule(self) -> bool {
+        matches!(self, RuleId::BulkDataExport | RuleId::DataExportByNonAdmin)
+    }
 }
 
 impl fmt::Display for RuleId {
@@ -192,4 +198,21 @@ pub struct Finding {
     /// For event-based findings (data exports): when the event happened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_data_exports_are_event_rules() {
+        let events: Vec<RuleId> = RuleId::ALL
+            .into_iter()
+            .filter(|r| r.is_event_rule())
+            .collect();
+        assert_eq!(
+            events,
+            [RuleId::BulkDataExport, RuleId::DataExportByNonAdmin]
+        );
+    }
 }

@@ -7,4 +7,4 @@ mod prune;
 
 pub use apply::{ApplyError, FindingCache, WriteCounts, apply_plan, load_existing};
 pub use build::{Built, DesiredFinding, Owner, build, spec_hash};
-pub use prune::{Existing, Plan, PruneRules, is_event_rule, plan};
+pub use prune::{Existing, Plan, PruneRules, plan};

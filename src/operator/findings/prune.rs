@@ -39,12 +39,6 @@ pub struct Plan<'a> {
     pub kept: usize,
 }
 
-/// Data exports are events: their findings stay for the retention period after the event,
-/// even when a later sync's audit window no longer covers it.
-pub fn is_event_rule(rule: RuleId) -> bool {
-    matches!(rule, RuleId::BulkDataExport | RuleId::DataExportByNonAdmin)
-}
-
 pub fn plan<'a>(
     existing: &BTreeMap<String, Existing>,
     desired: &'a [DesiredFinding],
@@ -80,7 +74,7 @@ fn may_delete(e: &Existing, rules: &PruneRules) -> bool {
     if !rules.evaluated.contains(&rule) {
         return false;
     }
-    if is_event_rule(rule)
+    if rule.is_event_rule()
         && let Some(at) = e.occurred_at
     {
         let retention = jiff::SignedDuration::try_from(rules.event_retention)
