@@ -25,12 +25,7 @@ pub fn render(report: &Report) -> String {
         if !out.is_empty() {
             out.push('\n');
         }
-        let _ = writeln!(
-            out,
-            "{} (namespace {})",
-            visible(&f.name),
-            visible(&f.namespace)
-        );
+        heading(&mut out, &f.name, &f.namespace);
         let _ = writeln!(
             out,
             "  NOT SCANNED: the Salesforce org could not be read: {}",
@@ -40,18 +35,18 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// The first line of an integration's block, scanned or not.
+fn heading(out: &mut String, name: &str, namespace: &str) {
+    let _ = writeln!(out, "{} (namespace {})", visible(name), visible(namespace));
+}
+
 fn integration(out: &mut String, i: &IntegrationReport) {
     let env = if i.org.sandbox {
         "sandbox"
     } else {
         "production"
     };
-    let _ = writeln!(
-        out,
-        "{} (namespace {})",
-        visible(&i.name),
-        visible(&i.namespace)
-    );
+    heading(out, &i.name, &i.namespace);
     let _ = writeln!(
         out,
         "  org {} · {} · {} · API {}",

@@ -281,3 +281,12 @@ pub fn assert_valid_sarif(doc: &serde_json::Value) {
         errors.join("\n")
     );
 }
+
+/// The string field `key` of every item of the JSON array `list`.
+pub(crate) fn strings<'a>(list: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
+}

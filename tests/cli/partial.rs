@@ -2,7 +2,7 @@
 //! not hide the others' results, and a rule that was asked for but not evaluated is not
 //! mistaken for a rule that found nothing.
 
-use crate::common::{Fixture, assert_no_secret, fixture};
+use crate::common::{Fixture, assert_no_secret, fixture, strings};
 
 const WRONG_TOKEN: &str = "5Aep861wrongRefreshTokenForEu";
 
@@ -142,12 +142,7 @@ async fn no_identity_provider_linked_is_a_partial_scan_in_every_format() {
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(doc["complete"], false);
     assert_eq!(doc["integrations"][0]["complete"], false);
-    let skipped: Vec<&str> = doc["skippedRules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["rule"].as_str().unwrap())
-        .collect();
+    let skipped: Vec<&str> = strings(&doc["skippedRules"], "rule");
     assert_eq!(skipped, idp_rules);
 
     let table = f.scan(&[]).await;

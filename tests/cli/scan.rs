@@ -1,6 +1,8 @@
 use std::collections::BTreeSet;
 
-use crate::common::{ALL_RULES, Fixture, assert_no_secret, expected_findings, fixture, parse_csv};
+use crate::common::{
+    ALL_RULES, Fixture, assert_no_secret, expected_findings, fixture, parse_csv, strings,
+};
 
 pub(crate) fn json_findings(doc: &serde_json::Value) -> BTreeSet<(String, String, String)> {
     doc["findings"]
@@ -156,12 +158,7 @@ async fn sarif_output_validates_and_locates_each_result() {
     );
     let driver = &run["tool"]["driver"];
     assert_eq!(driver["name"], "idgap");
-    let rule_ids: Vec<&str> = driver["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
+    let rule_ids: Vec<&str> = strings(&driver["rules"], "id");
     assert_eq!(rule_ids, ALL_RULES);
     for r in driver["rules"].as_array().unwrap() {
         assert!(
@@ -195,12 +192,7 @@ async fn sarif_output_validates_and_locates_each_result() {
             "{uri}"
         );
         assert_eq!(location["physicalLocation"]["region"]["startLine"], 1);
-        let kinds: Vec<&str> = location["logicalLocations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["kind"].as_str().unwrap())
-            .collect();
+        let kinds: Vec<&str> = strings(&location["logicalLocations"], "kind");
         assert_eq!(kinds[0], "organization");
         if rule == "connected-app-unknown-user" {
             assert_eq!(kinds, ["organization", "user", "connectedApp"]);
@@ -326,12 +318,7 @@ async fn an_unreadable_directory_is_reported_and_the_scan_exits_2() {
     let out = f.scan(&["-o", "json"]).await;
     assert_eq!(out.code, 2, "stderr: {}", out.stderr);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let skipped: Vec<&str> = doc["skippedRules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["rule"].as_str().unwrap())
-        .collect();
+    let skipped: Vec<&str> = strings(&doc["skippedRules"], "rule");
     for rule in [
         "admin-not-in-idp",
         "user-not-in-idp",
